@@ -1,0 +1,112 @@
+{#- One entry point for every identifier type: the canonical spelling of a raw value, or
+    null when the value is absent or malformed. Junk values (placeholders shared by many
+    people) are well-formed and pass here; the identifier_blocklist seed flags them. -#}
+{% macro normalize_identifier(identifier_type, column) -%}
+    {%- set normalizers = {
+        'member_id': normalize_member_id,
+        'mobile': normalize_mobile,
+        'email': normalize_email,
+        'anonymous_id': normalize_uuid_like,
+        'device_id': normalize_uuid_like,
+        'idfa': normalize_idfa,
+        'imei': normalize_imei,
+        'oaid': normalize_uuid_like,
+        'openid': normalize_wechat_id,
+        'unionid': normalize_wechat_id,
+        'member_card_no': normalize_member_card_no,
+    } -%}
+    {%- if identifier_type not in normalizers -%}
+        {{ exceptions.raise_compiler_error(
+            "normalize_identifier: unknown identifier type '" ~ identifier_type
+            ~ "'; known: " ~ normalizers.keys() | list | join(', ')) }}
+    {%- endif -%}
+    {{ normalizers[identifier_type](column) }}
+{%- endmacro %}
+
+{#- For rows that name their identifier's type in another column (consent, erasure,
+    engagements). -#}
+{% macro normalize_identifier_by_type(type_column, value_column) -%}
+    case lower(trim({{ type_column }}))
+    {%- for identifier_type in var('tianwen_enums')['identifier_type'] %}
+        when '{{ identifier_type }}' then {{ normalize_identifier(identifier_type, value_column) }}
+    {%- endfor %}
+    end
+{%- endmacro %}
+
+{#- Mainland mobile as 11 digits: separators dropped, +86 / 86 / 0086 prefix removed. -#}
+{% macro normalize_mobile(column) -%}
+    {%- set digits = "regexp_replace(" ~ column ~ ", '[[:space:]()+.-]', '', 'g')" -%}
+    case
+        when {{ digits }} ~ '^(0086|86)?1[3-9][0-9]{9}$' then right({{ digits }}, 11)
+    end
+{%- endmacro %}
+
+{#- Lower case, no white space anywhere, and the shape local@domain.tld. -#}
+{% macro normalize_email(column) -%}
+    {%- set cleaned = "lower(regexp_replace(" ~ column ~ ", '[[:space:]]', '', 'g'))" -%}
+    case
+        when {{ cleaned }} ~ '^[a-z0-9._%+-]+@[a-z0-9-]+([.][a-z0-9-]+)*[.][a-z]{2,}$'
+            then {{ cleaned }}
+    end
+{%- endmacro %}
+
+{#- Apple's advertising id: an upper-case UUID. -#}
+{% macro normalize_idfa(column) -%}
+    {%- set cleaned = "upper(trim(" ~ column ~ "))" -%}
+    case
+        when {{ cleaned }} ~ '^[0-9A-F]{8}-[0-9A-F]{4}-[0-9A-F]{4}-[0-9A-F]{4}-[0-9A-F]{12}$'
+            then {{ cleaned }}
+    end
+{%- endmacro %}
+
+{#- 15 digits (spaces and dashes dropped) whose Luhn check digit is right. -#}
+{% macro normalize_imei(column) -%}
+    {%- set cleaned = "regexp_replace(" ~ column ~ ", '[[:space:]-]', '', 'g')" -%}
+    {#- nested, not AND: DuckDB evaluates both sides of AND, and the cast needs digits -#}
+    case
+        when {{ cleaned }} ~ '^[0-9]{15}$' then
+            case when {{ _luhn_sum(cleaned, 15) }} % 10 = 0 then {{ cleaned }} end
+    end
+{%- endmacro %}
+
+{% macro _luhn_sum(cleaned, length) -%}
+    (
+    {%- for position in range(1, length + 1) %}
+        {%- set digit = "cast(substring(" ~ cleaned ~ ", " ~ position ~ ", 1) as integer)" %}
+        {%- if (length - position) % 2 == 1 %}
+        (case when {{ digit }} * 2 > 9 then {{ digit }} * 2 - 9 else {{ digit }} * 2 end)
+        {%- else %}
+        {{ digit }}
+        {%- endif %}
+        {%- if not loop.last %} + {% endif %}
+    {%- endfor %}
+    )
+{%- endmacro %}
+
+{#- Cookies, SDK device ids and OAIDs: lower-case hex-like tokens. -#}
+{% macro normalize_uuid_like(column) -%}
+    {%- set cleaned = "lower(trim(" ~ column ~ "))" -%}
+    case
+        when {{ cleaned }} ~ '^[0-9a-z][0-9a-z_-]{7,63}$' then {{ cleaned }}
+    end
+{%- endmacro %}
+
+{#- WeChat openid / unionid: case-sensitive tokens of 16 to 64 characters. -#}
+{% macro normalize_wechat_id(column) -%}
+    case
+        when trim({{ column }}) ~ '^[A-Za-z0-9_-]{16,64}$' then trim({{ column }})
+    end
+{%- endmacro %}
+
+{% macro normalize_member_id(column) -%}
+    case
+        when upper(trim({{ column }})) ~ '^[A-Z0-9_-]{1,64}$' then upper(trim({{ column }}))
+    end
+{%- endmacro %}
+
+{% macro normalize_member_card_no(column) -%}
+    {%- set cleaned = "upper(regexp_replace(" ~ column ~ ", '[[:space:]-]', '', 'g'))" -%}
+    case
+        when {{ cleaned }} ~ '^[0-9A-Z]{4,32}$' then {{ cleaned }}
+    end
+{%- endmacro %}

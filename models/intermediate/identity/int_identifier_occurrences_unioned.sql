@@ -1,0 +1,69 @@
+{#- Every identifier seen in a staged record, one row per (source, record, type): the long
+    list identity stitching starts from. Which columns carry which identifier type comes
+    from vars.tianwen_sources; junk values are flagged from the identifier_blocklist seed. -#}
+{%- set sources = var('tianwen_sources') -%}
+
+with
+
+blocklist as (
+    select * from {{ ref('identifier_blocklist') }}
+),
+
+occurrences as (
+{%- for source_name, spec in sources.items() if spec.identifiers %}
+    {%- set outer_loop = loop %}
+    {%- for identifier_type in spec.identifiers %}
+    select
+        '{{ source_name }}' as source_name,
+        cast({{ spec.key }} as {{ dbt.type_string() }}) as record_key,
+        '{{ identifier_type }}' as identifier_type,
+        cast({{ identifier_type }} as {{ dbt.type_string() }}) as identifier_value,
+        cast({{ spec.observed_at }} as {{ dbt.type_timestamp() }}) as observed_at
+    from {{ ref(spec.staged) }}
+    where {{ identifier_type }} is not null
+    {%- if not (outer_loop.last and loop.last) %}
+    union all
+    {%- endif %}
+    {%- endfor %}
+{%- endfor %}
+),
+
+distinct_values as (
+    select distinct identifier_type, identifier_value from occurrences
+),
+
+junk_values as (
+    select
+        distinct_values.identifier_type,
+        distinct_values.identifier_value,
+        min(blocklist.reason) as junk_reason
+    from distinct_values
+    inner join blocklist
+        on distinct_values.identifier_type = blocklist.identifier_type
+        and (
+            (blocklist.match_type = 'exact' and distinct_values.identifier_value = blocklist.pattern)
+            or (blocklist.match_type = 'regex' and distinct_values.identifier_value ~ blocklist.pattern)
+            or (
+                blocklist.match_type = 'repeated_char'
+                and replace(distinct_values.identifier_value, left(distinct_values.identifier_value, 1), '') = ''
+            )
+        )
+    group by distinct_values.identifier_type, distinct_values.identifier_value
+),
+
+flagged as (
+    select
+        occurrences.source_name,
+        occurrences.record_key,
+        occurrences.identifier_type,
+        occurrences.identifier_value,
+        junk_values.junk_reason is not null as is_junk,
+        junk_values.junk_reason,
+        occurrences.observed_at
+    from occurrences
+    left join junk_values
+        on occurrences.identifier_type = junk_values.identifier_type
+        and occurrences.identifier_value = junk_values.identifier_value
+)
+
+select * from flagged

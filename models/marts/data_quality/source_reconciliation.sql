@@ -1,0 +1,57 @@
+{#- Per source: rows landed in raw = rows staged + duplicates removed + rows quarantined.
+    Each count is taken from its own model, so a model that drops or repeats rows shows. -#}
+{%- set sources = var('tianwen_sources') -%}
+
+with
+
+ledger as (
+    select
+        source_name,
+        sum(row_count) as ledger_rows
+    from {{ source('loader', 'load_ledger') }}
+    group by source_name
+),
+
+quarantined as (
+    select
+        source_name,
+        count(*) as quarantined_rows
+    from {{ ref('quarantined_rows') }}
+    group by source_name
+),
+
+counts as (
+{%- for source_name, spec in sources.items() %}
+    select
+        '{{ source_name }}' as source_name,
+        (select count(*) from {{ source(spec.source[0], spec.source[1]) }}) as landed_rows,
+        (select count(*) from {{ ref(spec.staged) }}) as staged_rows,
+        (
+            select count(*) from {{ ref(spec.base) }}
+            where quarantine_reason is null and dedupe_rank > 1
+        ) as duplicate_rows
+    {%- if not loop.last %}
+    union all
+    {%- endif %}
+{%- endfor %}
+),
+
+final as (
+    select
+        cast(counts.source_name as {{ dbt.type_string() }}) as source_name,
+        cast(coalesce(ledger.ledger_rows, 0) as {{ dbt.type_bigint() }}) as ledger_rows,
+        cast(counts.landed_rows as {{ dbt.type_bigint() }}) as landed_rows,
+        cast(counts.staged_rows as {{ dbt.type_bigint() }}) as staged_rows,
+        cast(counts.duplicate_rows as {{ dbt.type_bigint() }}) as duplicate_rows,
+        cast(coalesce(quarantined.quarantined_rows, 0) as {{ dbt.type_bigint() }}) as quarantined_rows,
+        (
+            counts.landed_rows
+            = counts.staged_rows + counts.duplicate_rows + coalesce(quarantined.quarantined_rows, 0)
+            and counts.landed_rows = coalesce(ledger.ledger_rows, 0)
+        ) as is_reconciled
+    from counts
+    left join ledger on counts.source_name = ledger.source_name
+    left join quarantined on counts.source_name = quarantined.source_name
+)
+
+select * from final

@@ -1,0 +1,53 @@
+{%- set checks = [
+    {'reason': 'missing_key', 'column': 'event_id', 'when': 'event_id is null'},
+    {'reason': 'unknown_enum', 'column': 'event_type'},
+    {'reason': 'unknown_enum', 'column': 'os'},
+    {'reason': 'missing_value', 'column': 'event_at', 'when': 'raw_event_at is null'},
+    {'reason': 'invalid_value', 'column': 'event_at'},
+    {'reason': 'invalid_value', 'column': 'received_at'},
+    {'reason': 'future_timestamp', 'column': 'event_at', 'when': is_future('event_at')},
+] -%}
+
+with
+
+source as (
+    select * from {{ source('app', 'events') }}
+),
+
+typed as (
+    select
+        {{ clean_text('event_id') }} as record_key,
+        {{ clean_text('event_id') }} as event_id,
+        {{ normalize_identifier('device_id', 'device_id') }} as device_id,
+        {{ normalize_identifier('idfa', 'idfa') }} as idfa,
+        {{ normalize_identifier('imei', 'imei') }} as imei,
+        {{ normalize_identifier('oaid', 'oaid') }} as oaid,
+        {{ normalize_identifier('member_id', 'member_id') }} as member_id,
+        {{ normalize_identifier('mobile', 'mobile') }} as mobile,
+        {{ map_enum('event_type', 'app_event_type') }} as event_type,
+        {{ map_enum('os', 'os') }} as os,
+        {{ clean_text('app_version') }} as app_version,
+        {{ parse_timestamp_utc('event_at') }} as event_at,
+        {{ parse_timestamp_utc('received_at') }} as received_at,
+        {{ raw_columns(['device_id', 'idfa', 'imei', 'oaid', 'member_id', 'mobile',
+            'event_type', 'os', 'event_at', 'received_at']) }}
+        {{ load_columns() }}
+    from source
+),
+
+checked as (
+    select
+        *,
+        {{ quarantine_reason(checks) }} as quarantine_reason,
+        {{ quarantine_column(checks) }} as quarantine_column
+    from typed
+),
+
+ranked as (
+    select
+        *,
+        {{ dedupe_rank(['event_id']) }} as dedupe_rank
+    from checked
+)
+
+select * from ranked

@@ -1,0 +1,57 @@
+{%- set checks = [
+    {'reason': 'missing_key', 'column': 'member_id', 'when': 'member_id is null'},
+    {'reason': 'unknown_enum', 'column': 'gender'},
+    {'reason': 'unknown_enum', 'column': 'register_channel'},
+    {'reason': 'unknown_enum', 'column': 'loyalty_tier'},
+    {'reason': 'invalid_value', 'column': 'birth_date'},
+    {'reason': 'invalid_value', 'column': 'registered_at'},
+    {'reason': 'invalid_value', 'column': 'updated_at'},
+    {'reason': 'future_timestamp', 'column': 'birth_date', 'when': is_future('birth_date')},
+    {'reason': 'future_timestamp', 'column': 'registered_at', 'when': is_future('registered_at')},
+    {'reason': 'future_timestamp', 'column': 'updated_at', 'when': is_future('updated_at')},
+] -%}
+
+with
+
+source as (
+    select * from {{ source('crm', 'members') }}
+),
+
+typed as (
+    select
+        {{ clean_text('member_id') }} as record_key,
+        {{ normalize_identifier('member_id', 'member_id') }} as member_id,
+        {{ normalize_identifier('mobile', 'mobile') }} as mobile,
+        {{ normalize_identifier('email', 'email') }} as email,
+        {{ normalize_identifier('member_card_no', 'member_card_no') }} as member_card_no,
+        {{ clean_text('full_name') }} as full_name,
+        {{ map_enum('gender', 'gender') }} as gender,
+        {{ parse_date('birth_date') }} as birth_date,
+        {{ clean_text('province') }} as province,
+        {{ clean_text('city') }} as city,
+        {{ map_enum('register_channel', 'register_channel') }} as register_channel,
+        {{ map_enum('loyalty_tier', 'loyalty_tier') }} as loyalty_tier,
+        {{ parse_timestamp_utc('registered_at') }} as registered_at,
+        {{ parse_timestamp_utc('updated_at') }} as updated_at,
+        {{ raw_columns(['mobile', 'email', 'member_card_no', 'gender', 'birth_date',
+            'register_channel', 'loyalty_tier', 'registered_at', 'updated_at']) }}
+        {{ load_columns() }}
+    from source
+),
+
+checked as (
+    select
+        *,
+        {{ quarantine_reason(checks) }} as quarantine_reason,
+        {{ quarantine_column(checks) }} as quarantine_column
+    from typed
+),
+
+ranked as (
+    select
+        *,
+        {{ dedupe_rank(['member_id'], 'updated_at') }} as dedupe_rank
+    from checked
+)
+
+select * from ranked

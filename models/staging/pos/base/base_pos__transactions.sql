@@ -1,0 +1,47 @@
+{%- set checks = [
+    {'reason': 'missing_key', 'column': 'txn_id', 'when': 'txn_id is null'},
+    {'reason': 'invalid_value', 'column': 'amount'},
+    {'reason': 'impossible_value', 'column': 'amount',
+        'when': 'amount < 0 or amount > ' ~ var('max_amount')},
+    {'reason': 'missing_value', 'column': 'txn_at', 'when': 'raw_txn_at is null'},
+    {'reason': 'invalid_value', 'column': 'txn_at'},
+    {'reason': 'future_timestamp', 'column': 'txn_at', 'when': is_future('txn_at')},
+] -%}
+
+with
+
+source as (
+    select * from {{ source('pos', 'transactions') }}
+),
+
+typed as (
+    select
+        {{ clean_text('txn_id') }} as record_key,
+        {{ clean_text('txn_id') }} as txn_id,
+        {{ clean_text('store_id') }} as store_id,
+        {{ normalize_identifier('mobile', 'mobile') }} as mobile,
+        {{ normalize_identifier('member_card_no', 'member_card_no') }} as member_card_no,
+        {{ parse_decimal('amount') }} as amount,
+        lower({{ clean_text('payment_method') }}) as payment_method,
+        {{ parse_timestamp_utc('txn_at') }} as txn_at,
+        {{ raw_columns(['mobile', 'member_card_no', 'amount', 'txn_at']) }}
+        {{ load_columns() }}
+    from source
+),
+
+checked as (
+    select
+        *,
+        {{ quarantine_reason(checks) }} as quarantine_reason,
+        {{ quarantine_column(checks) }} as quarantine_column
+    from typed
+),
+
+ranked as (
+    select
+        *,
+        {{ dedupe_rank(['txn_id']) }} as dedupe_rank
+    from checked
+)
+
+select * from ranked

@@ -1,0 +1,49 @@
+{%- set checks = [
+    {'reason': 'missing_key', 'column': 'event_id', 'when': 'event_id is null'},
+    {'reason': 'unknown_enum', 'column': 'identifier_type'},
+    {'reason': 'missing_value', 'column': 'identifier_value', 'when': 'raw_identifier_value is null'},
+    {'reason': 'invalid_value', 'column': 'identifier_value'},
+    {'reason': 'unknown_enum', 'column': 'channel'},
+    {'reason': 'unknown_enum', 'column': 'status'},
+    {'reason': 'missing_value', 'column': 'event_at', 'when': 'raw_event_at is null'},
+    {'reason': 'invalid_value', 'column': 'event_at'},
+    {'reason': 'future_timestamp', 'column': 'event_at', 'when': is_future('event_at')},
+] -%}
+
+with
+
+source as (
+    select * from {{ source('privacy', 'consent_events') }}
+),
+
+typed as (
+    select
+        {{ clean_text('event_id') }} as record_key,
+        {{ clean_text('event_id') }} as event_id,
+        {{ map_enum('identifier_type', 'identifier_type') }} as identifier_type,
+        {{ normalize_identifier_by_type('identifier_type', 'identifier_value') }} as identifier_value,
+        {{ map_enum('channel', 'consent_channel') }} as channel,
+        {{ map_enum('status', 'consent_status') }} as status,
+        {{ clean_text('source') }} as consent_source,
+        {{ parse_timestamp_utc('event_at') }} as event_at,
+        {{ raw_columns(['identifier_type', 'identifier_value', 'channel', 'status', 'event_at']) }}
+        {{ load_columns() }}
+    from source
+),
+
+checked as (
+    select
+        *,
+        {{ quarantine_reason(checks) }} as quarantine_reason,
+        {{ quarantine_column(checks) }} as quarantine_column
+    from typed
+),
+
+ranked as (
+    select
+        *,
+        {{ dedupe_rank(['event_id']) }} as dedupe_rank
+    from checked
+)
+
+select * from ranked

@@ -1,0 +1,44 @@
+{%- set checks = [
+    {'reason': 'missing_key', 'column': 'request_id', 'when': 'request_id is null'},
+    {'reason': 'unknown_enum', 'column': 'identifier_type'},
+    {'reason': 'missing_value', 'column': 'identifier_value', 'when': 'raw_identifier_value is null'},
+    {'reason': 'invalid_value', 'column': 'identifier_value'},
+    {'reason': 'missing_value', 'column': 'requested_at', 'when': 'raw_requested_at is null'},
+    {'reason': 'invalid_value', 'column': 'requested_at'},
+    {'reason': 'future_timestamp', 'column': 'requested_at', 'when': is_future('requested_at')},
+] -%}
+
+with
+
+source as (
+    select * from {{ source('privacy', 'erasure_requests') }}
+),
+
+typed as (
+    select
+        {{ clean_text('request_id') }} as record_key,
+        {{ clean_text('request_id') }} as request_id,
+        {{ map_enum('identifier_type', 'identifier_type') }} as identifier_type,
+        {{ normalize_identifier_by_type('identifier_type', 'identifier_value') }} as identifier_value,
+        {{ parse_timestamp_utc('requested_at') }} as requested_at,
+        {{ raw_columns(['identifier_type', 'identifier_value', 'requested_at']) }}
+        {{ load_columns() }}
+    from source
+),
+
+checked as (
+    select
+        *,
+        {{ quarantine_reason(checks) }} as quarantine_reason,
+        {{ quarantine_column(checks) }} as quarantine_column
+    from typed
+),
+
+ranked as (
+    select
+        *,
+        {{ dedupe_rank(['request_id']) }} as dedupe_rank
+    from checked
+)
+
+select * from ranked

@@ -1,0 +1,23 @@
+with
+
+base as (
+    select * from {{ ref('base_privacy__consent_events') }}
+),
+
+staged as (
+    select
+        event_id,
+        identifier_type,
+        identifier_value,
+        channel,
+        status,
+        status = 'granted' as is_granted,
+        consent_source,
+        event_at,
+        _batch_id as batch_id,
+        _loaded_at as loaded_at
+    from base
+    where quarantine_reason is null and dedupe_rank = 1
+)
+
+select * from staged

@@ -1,0 +1,49 @@
+{%- set checks = [
+    {'reason': 'missing_key', 'column': 'openid', 'when': 'openid is null'},
+    {'reason': 'invalid_value', 'column': 'subscribed'},
+    {'reason': 'invalid_value', 'column': 'subscribed_at'},
+    {'reason': 'invalid_value', 'column': 'unsubscribed_at'},
+    {'reason': 'invalid_value', 'column': 'updated_at'},
+    {'reason': 'future_timestamp', 'column': 'subscribed_at', 'when': is_future('subscribed_at')},
+    {'reason': 'future_timestamp', 'column': 'updated_at', 'when': is_future('updated_at')},
+] -%}
+
+with
+
+source as (
+    select * from {{ source('wechat', 'followers') }}
+),
+
+typed as (
+    select
+        {{ clean_text('openid') }} as record_key,
+        {{ normalize_identifier('openid', 'openid') }} as openid,
+        {{ normalize_identifier('unionid', 'unionid') }} as unionid,
+        {{ normalize_identifier('mobile', 'mobile') }} as mobile,
+        {{ clean_text('nickname') }} as nickname,
+        {{ parse_boolean('subscribed') }} as subscribed,
+        {{ parse_timestamp_utc('subscribed_at') }} as subscribed_at,
+        {{ parse_timestamp_utc('unsubscribed_at') }} as unsubscribed_at,
+        {{ parse_timestamp_utc('updated_at') }} as updated_at,
+        {{ raw_columns(['unionid', 'mobile', 'subscribed', 'subscribed_at', 'unsubscribed_at',
+            'updated_at']) }}
+        {{ load_columns() }}
+    from source
+),
+
+checked as (
+    select
+        *,
+        {{ quarantine_reason(checks) }} as quarantine_reason,
+        {{ quarantine_column(checks) }} as quarantine_column
+    from typed
+),
+
+ranked as (
+    select
+        *,
+        {{ dedupe_rank(['openid'], 'updated_at') }} as dedupe_rank
+    from checked
+)
+
+select * from ranked

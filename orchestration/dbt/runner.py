@@ -1,0 +1,30 @@
+"""Runs the dbt project as a subprocess with the project's profiles and per-target paths."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+from orchestration import config
+
+
+def dbt_executable() -> str:
+    candidate = Path(sys.executable).parent / "dbt"
+    return str(candidate) if candidate.exists() else "dbt"
+
+
+def dbt_args(command: list[str], target: str) -> list[str]:
+    # Each target gets its own target path: switching targets otherwise forces a re-parse.
+    return [dbt_executable(), *command, "--project-dir", str(config.PROJECT_DIR),
+            "--profiles-dir", str(config.PROJECT_DIR), "--target", target,
+            "--target-path", str(config.PROJECT_DIR / "target" / target)]
+
+
+def run_dbt(command: list[str], target: str, quiet: bool = False) -> None:
+    """Run `dbt <command>`; raise with dbt's own output when it fails."""
+    proc = subprocess.run(dbt_args(command, target), cwd=config.PROJECT_DIR,
+                          env=config.dbt_env(), text=True, capture_output=quiet)
+    if proc.returncode != 0:
+        detail = (proc.stdout or "")[-4000:] if quiet else "see dbt's output above"
+        raise RuntimeError(f"dbt {' '.join(command)} failed on target {target}:\n{detail}")
