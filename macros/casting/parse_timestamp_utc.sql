@@ -3,7 +3,7 @@
     (then var('default_utc_offset_minutes') applies, Asia/Shanghai by default), a bare date
     (midnight local), or epoch milliseconds (12 to 13 digits). Anything else gives null. -#}
 {% macro parse_timestamp_utc(column) -%}
-    {%- set v = "upper(replace(trim(" ~ column ~ "), 'T', ' '))" -%}
+    {%- set v = "replace(upper(trim(" ~ column ~ ")), 'T', ' ')" -%}
     {%- set local = "[0-9]{4}-[0-9]{2}-[0-9]{2}( [0-9]{2}:[0-9]{2}(:[0-9]{2}([.][0-9]{1,6})?)?)?" -%}
     {%- set with_time = "[0-9]{4}-[0-9]{2}-[0-9]{2} [0-9]{2}:[0-9]{2}(:[0-9]{2}([.][0-9]{1,6})?)?" -%}
     case
