@@ -19,7 +19,7 @@ def _parser() -> argparse.ArgumentParser:
     g.add_argument("--days", type=int, default=3, help="daily batches per source")
     g.add_argument("--seed", type=int, default=42)
     g.add_argument("--end-date", type=date.fromisoformat, default=None,
-                   help="date of the last batch, YYYY-MM-DD (default: today, UTC)")
+                   help="date of the last batch, YYYY-MM-DD (default: yesterday, UTC)")
     g.add_argument("--landing", type=Path, default=None, help="default: CDP_LANDING_DIR")
     g.add_argument("--truth", type=Path, default=None, help="default: CDP_TRUTH_DIR")
 

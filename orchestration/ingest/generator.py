@@ -218,6 +218,10 @@ class People:
     def window_ts(self, n: int) -> np.ndarray:
         return self.window_start + self.rng.integers(0, self.days * DAY, n)
 
+    def clip(self, ts: np.ndarray) -> np.ndarray:
+        """Nothing happens after the last batch's day."""
+        return np.minimum(ts, self.window_start + self.days * DAY - 1)
+
     def batch_of(self, ts: np.ndarray) -> np.ndarray:
         """Batch index of the day an event happened on; backfilled history lands in batch 0."""
         return np.clip((ts - self.window_start) // DAY, 0, self.days - 1)
@@ -275,7 +279,7 @@ def crm_members(p: People):
     batch = p.batch_of(registered)
     # members re-sent later with a change: a new version of the same key
     upd = np.flatnonzero(rng.random(n) < 0.06)
-    upd_ts = np.maximum(registered[upd] + DAY, p.window_ts(len(upd)))
+    upd_ts = p.clip(np.maximum(registered[upd] + DAY, p.window_ts(len(upd))))
     versions = {k: v[upd].copy() for k, v in cols.items()}
     versions["loyalty_tier"] = rng.choice(["silver", "gold", "platinum"], len(upd))
     versions["updated_at"] = fmt_ts(rng, upd_ts)
@@ -315,7 +319,7 @@ def shop_orders(p: People):
     }
     batch = p.batch_of(ordered)
     ref = np.flatnonzero(rng.random(n) < 0.08)  # refunded later: a new version
-    ref_ts = np.maximum(ordered[ref] + 3600, p.window_ts(len(ref)))
+    ref_ts = p.clip(np.maximum(ordered[ref] + 3600, p.window_ts(len(ref))))
     versions = {k: v[ref].copy() for k, v in cols.items()}
     versions["status"] = np.full(len(ref), "refunded", dtype=object)
     versions["updated_at"] = fmt_ts(rng, ref_ts)
@@ -364,7 +368,7 @@ def web_events(p: People):
         "utm_medium": rng.choice(np.array([None, "cpc", "social"], dtype=object), n),
         "utm_campaign": rng.choice(np.array([None, "d11", "spring"], dtype=object), n),
         "event_at": fmt_ts(rng, ts),
-        "received_at": fmt_ts(rng, ts + rng.integers(0, 120, n)),
+        "received_at": fmt_ts(rng, p.clip(ts + rng.integers(0, 120, n))),
     }
     return cols, late(rng, p.batch_of(ts), p.days), []
 
@@ -404,7 +408,7 @@ def app_events(p: People):
         "os": np.where(ios, "ios", "android").astype(object),
         "app_version": rng.choice(["5.1.0", "5.2.1", "6.0.0"], n).astype(object),
         "event_at": fmt_ts(rng, ts),
-        "received_at": fmt_ts(rng, ts + rng.integers(0, 600, n)),
+        "received_at": fmt_ts(rng, p.clip(ts + rng.integers(0, 600, n))),
     }
     return cols, late(rng, p.batch_of(ts), p.days), []
 
@@ -643,7 +647,8 @@ def generate(landing: Path, truth: Path, people: int = 10_000, days: int = 3,
     """Write a landing folder and its truth; return the manifest (also written as JSON)."""
     if people < 1 or days < 1:
         raise ValueError("--people and --days must be at least 1")
-    end_date = end_date or datetime.now(UTC).date()
+    # Default: batches up to yesterday, so no generated time lies after the moment of loading.
+    end_date = end_date or datetime.now(UTC).date() - timedelta(days=1)
     start = end_date - timedelta(days=days - 1)
     window_start = int(datetime(start.year, start.month, start.day, tzinfo=UTC).timestamp())
     window_start -= SHANGHAI

@@ -6,7 +6,8 @@ import pytest
 from orchestration.ingest.loader import DuckDBWarehouse, load_landing
 from tests.conftest import copy_landing
 
-HEADER = "event_id,anonymous_id,member_id,event_type,page_url,referrer,utm_source,utm_medium,utm_campaign,event_at,received_at"
+HEADER = ("event_id,anonymous_id,member_id,event_type,page_url,referrer,utm_source,utm_medium,"
+          "utm_campaign,event_at,received_at")
 
 
 def _load(landing, db):
@@ -63,7 +64,8 @@ def test_malformed_lines_extra_and_missing_columns_are_kept_and_reported(tmp_pat
         "e3\n"
         'e4,c4,,"multi\nline",https://x.cn,,,,2026-11-01 10:00:00,2026-11-01 10:00:01,v9\n')
     (landing / "web_events" / "b2.jsonl").write_text(
-        '{"event_id": "j1", "anonymous_id": "c9", "event_type": "page_view", "event_at": 1793498400000, "new_col": {"a": 1}}\n'
+        '{"event_id": "j1", "anonymous_id": "c9", "event_type": "page_view",'
+        ' "event_at": 1793498400000, "new_col": {"a": 1}}\n'
         '{"event_id": "j2", broken\n'
         '\n'
         '[1, 2]\n')

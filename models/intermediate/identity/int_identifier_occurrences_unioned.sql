@@ -10,7 +10,7 @@ blocklist as (
 ),
 
 occurrences as (
-{%- for source_name, spec in sources.items() if spec.identifiers %}
+    {%- for source_name, spec in sources.items() if spec.identifiers %}
     {%- set outer_loop = loop %}
     {%- for identifier_type in spec.identifiers %}
     select
@@ -25,11 +25,14 @@ occurrences as (
     union all
     {%- endif %}
     {%- endfor %}
-{%- endfor %}
+    {%- endfor %}
 ),
 
 distinct_values as (
-    select distinct identifier_type, identifier_value from occurrences
+    select distinct
+        identifier_type,
+        identifier_value
+    from occurrences
 ),
 
 junk_values as (
@@ -39,15 +42,16 @@ junk_values as (
         min(blocklist.reason) as junk_reason
     from distinct_values
     inner join blocklist
-        on distinct_values.identifier_type = blocklist.identifier_type
-        and (
-            (blocklist.match_type = 'exact' and distinct_values.identifier_value = blocklist.pattern)
-            or (blocklist.match_type = 'regex' and distinct_values.identifier_value ~ blocklist.pattern)
-            or (
-                blocklist.match_type = 'repeated_char'
-                and replace(distinct_values.identifier_value, left(distinct_values.identifier_value, 1), '') = ''
+        on
+            distinct_values.identifier_type = blocklist.identifier_type
+            and (
+                (blocklist.match_type = 'exact' and distinct_values.identifier_value = blocklist.pattern)
+                or (blocklist.match_type = 'regex' and distinct_values.identifier_value ~ blocklist.pattern)
+                or (
+                    blocklist.match_type = 'repeated_char'
+                    and replace(distinct_values.identifier_value, left(distinct_values.identifier_value, 1), '') = ''
+                )
             )
-        )
     group by distinct_values.identifier_type, distinct_values.identifier_value
 ),
 
@@ -62,8 +66,9 @@ flagged as (
         occurrences.observed_at
     from occurrences
     left join junk_values
-        on occurrences.identifier_type = junk_values.identifier_type
-        and occurrences.identifier_value = junk_values.identifier_value
+        on
+            occurrences.identifier_type = junk_values.identifier_type
+            and occurrences.identifier_value = junk_values.identifier_value
 )
 
 select * from flagged

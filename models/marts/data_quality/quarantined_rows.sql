@@ -5,7 +5,7 @@
 with
 
 quarantined as (
-{%- for source_name, spec in sources.items() %}
+    {%- for source_name, spec in sources.items() %}
     select
         '{{ source_name }}' as source_name,
         record_key,
@@ -21,7 +21,7 @@ quarantined as (
     {%- if not loop.last %}
     union all
     {%- endif %}
-{%- endfor %}
+    {%- endfor %}
 ),
 
 final as (

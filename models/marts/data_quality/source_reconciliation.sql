@@ -21,7 +21,7 @@ quarantined as (
 ),
 
 counts as (
-{%- for source_name, spec in sources.items() %}
+    {%- for source_name, spec in sources.items() %}
     select
         '{{ source_name }}' as source_name,
         (select count(*) from {{ source(spec.source[0], spec.source[1]) }}) as landed_rows,
@@ -33,7 +33,7 @@ counts as (
     {%- if not loop.last %}
     union all
     {%- endif %}
-{%- endfor %}
+    {%- endfor %}
 ),
 
 final as (
