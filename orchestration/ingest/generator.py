@@ -347,7 +347,7 @@ def shop_order_items(p: People):
 def web_events(p: People):
     rng = p.rng
     active = np.flatnonzero(~p.is_churner)
-    who = repeat_people(rng, active, 3.0)
+    who = repeat_people(rng, active, 8.0)
     n = len(who)
     ts = p.window_ts(n)
     cookie = p.cookies[who, rng.integers(0, 3, n) % p.n_cookies[who]]
@@ -376,7 +376,7 @@ def web_events(p: People):
 def app_events(p: People):
     rng = p.rng
     active = np.flatnonzero(p.is_app & ~p.is_churner)
-    who = repeat_people(rng, active, 5.0)
+    who = repeat_people(rng, active, 10.0)
     n = len(who)
     ts = p.window_ts(n)
     ios = p.is_ios[who]
