@@ -31,6 +31,9 @@ def _parser() -> argparse.ArgumentParser:
         s = sub.add_parser(name, help=text)
         s.add_argument("--target", choices=config.TARGETS, default=None,
                        help="default: CDP_TARGET or duckdb")
+        if name == "build":
+            s.add_argument("--full-refresh", action="store_true",
+                           help="rebuild incremental models (identity components) from scratch")
         if name in ("load", "run", "demo"):
             s.add_argument("--landing", type=Path, default=None, help="default: CDP_LANDING_DIR")
         if name == "demo":
@@ -54,7 +57,7 @@ def main(argv: list[str] | None = None) -> int:
         elif args.command == "load":
             print(pipeline.load(landing, target).summary())
         elif args.command == "build":
-            pipeline.build(target)
+            pipeline.build(target, full_refresh=args.full_refresh)
         elif args.command == "summary":
             print(pipeline.summary(target))
         elif args.command == "run":

@@ -24,8 +24,8 @@ def load(landing: Path, target: str, quiet: bool = False) -> LoadReport:
         wh.close()  # DuckDB allows one writer: release the file before dbt opens it
 
 
-def build(target: str, quiet: bool = False) -> None:
-    run_dbt(["build"], target, quiet=quiet)
+def build(target: str, quiet: bool = False, full_refresh: bool = False) -> None:
+    run_dbt(["build", *(["--full-refresh"] if full_refresh else [])], target, quiet=quiet)
 
 
 def query(target: str, sql: str) -> list[tuple]:

@@ -47,28 +47,68 @@ def pg_server():
     server.cleanup()
 
 
-@pytest.fixture()
-def pg_env(pg_server, monkeypatch) -> dict:
-    """A fresh database on the test server, exported as the CDP_PG_* settings."""
+class Warehouses:
+    """A DuckDB file and a PostgreSQL database of their own; runs the pipeline on either."""
+
+    def __init__(self, duckdb_path: Path, pg_env: dict):
+        self.env = {"CDP_DUCKDB_PATH": str(duckdb_path), **pg_env}
+
+    @contextlib.contextmanager
+    def active(self):
+        with pytest.MonkeyPatch.context() as mp:
+            for key, value in self.env.items():
+                mp.setenv(key, value)
+            yield
+
+    def run(self, landing: Path, target: str) -> str:
+        from orchestration import pipeline
+
+        with self.active():
+            return pipeline.run(landing, target, quiet=True)
+
+    def load(self, landing: Path, target: str):
+        from orchestration import pipeline
+
+        with self.active():
+            return pipeline.load(landing, target, quiet=True)
+
+    def build(self, target: str, full_refresh: bool = False) -> None:
+        from orchestration import pipeline
+
+        with self.active():
+            pipeline.build(target, quiet=True, full_refresh=full_refresh)
+
+    def query(self, target: str, sql: str) -> list[tuple]:
+        from orchestration import pipeline
+
+        with self.active():
+            return pipeline.query(target, sql)
+
+
+def _new_database(pg_server: str) -> dict:
     name = f"tw_{uuid.uuid4().hex[:10]}"
     with psycopg.connect(pg_server, autocommit=True) as con:
         con.execute(f'create database "{name}"')
     params = psycopg.conninfo.conninfo_to_dict(pg_server)
-    env = {"CDP_PG_HOST": params.get("host", "127.0.0.1"), "CDP_PG_PORT": str(params.get("port", 5432)),
-           "CDP_PG_USER": params.get("user", "postgres"), "CDP_PG_PASSWORD": params.get("password", ""),
-           "CDP_PG_DATABASE": name}
-    for key, value in env.items():
-        monkeypatch.setenv(key, value)
-    yield env
-    with contextlib.suppress(psycopg.Error), psycopg.connect(pg_server, autocommit=True) as con:
-        con.execute(f'drop database if exists "{name}" with (force)')
+    return {"CDP_PG_HOST": params.get("host", "127.0.0.1"),
+            "CDP_PG_PORT": str(params.get("port", 5432)),
+            "CDP_PG_USER": params.get("user", "postgres"),
+            "CDP_PG_PASSWORD": params.get("password", ""),
+            "CDP_PG_DATABASE": name}
 
 
 @pytest.fixture()
-def duckdb_env(tmp_path, monkeypatch) -> Path:
-    path = tmp_path / "warehouse" / "tianwen.duckdb"
-    monkeypatch.setenv("CDP_DUCKDB_PATH", str(path))
-    return path
+def warehouses(pg_server, tmp_path) -> Warehouses:
+    """Empty warehouses on both engines for one test."""
+    return Warehouses(tmp_path / "warehouse" / "tianwen.duckdb", _new_database(pg_server))
+
+
+@pytest.fixture(scope="session")
+def built(sample, pg_server, tmp_path_factory) -> Warehouses:
+    """The sample landing folder loaded and built on both engines (read-only for tests)."""
+    wh = Warehouses(tmp_path_factory.mktemp("built") / "tianwen.duckdb", _new_database(pg_server))
+    wh.summaries = {target: wh.run(sample["landing"], target) for target in ("duckdb", "postgres")}
+    return wh
 
 
 def copy_landing(src: Path, dst: Path, batches: list[str] | None = None) -> Path:

@@ -6,56 +6,16 @@ from __future__ import annotations
 import duckdb
 import pytest
 
-from orchestration import pipeline
 from tests.conftest import copy_landing
 
 ENGINES = ["duckdb", "postgres"]
 
 
-@pytest.fixture(scope="module")
-def built(sample, pg_server, tmp_path_factory):
-    """The sample loaded and built on both engines; what each warehouse holds."""
-    import psycopg
-
-    results = {}
-    with pytest.MonkeyPatch.context() as mp:
-        mp.setenv("CDP_DUCKDB_PATH", str(tmp_path_factory.mktemp("wh") / "tianwen.duckdb"))
-        params = psycopg.conninfo.conninfo_to_dict(pg_server)
-        with psycopg.connect(pg_server, autocommit=True) as con:
-            con.execute("drop database if exists tw_e2e with (force)")
-            con.execute("create database tw_e2e")
-        mp.setenv("CDP_PG_HOST", params.get("host", "127.0.0.1"))
-        mp.setenv("CDP_PG_PORT", str(params.get("port", 5432)))
-        mp.setenv("CDP_PG_USER", params.get("user", "postgres"))
-        mp.setenv("CDP_PG_PASSWORD", params.get("password", ""))
-        mp.setenv("CDP_PG_DATABASE", "tw_e2e")
-        for target in ENGINES:
-            summary = pipeline.run(sample["landing"], target, quiet=True)
-            q = lambda sql, t=target: pipeline.query(t, sql)  # noqa: E731
-            results[target] = {
-                "summary": summary,
-                "recon": {r[0]: r[1:] for r in q(
-                    "select source_name, landed_rows, staged_rows, duplicate_rows,"
-                    " quarantined_rows, is_reconciled, ledger_rows"
-                    " from marts.source_reconciliation")},
-                "reasons": q("select source_name, reason_code, count(*)"
-                             " from marts.quarantined_rows group by 1, 2"),
-                "identifiers": q("select source_name, record_key, identifier_type,"
-                                 " identifier_value, is_junk"
-                                 " from intermediate.int_identifier_occurrences_unioned"),
-                "query": q,
-            }
-            # loading the same landing folder again changes nothing
-            report = pipeline.load(sample["landing"], target, quiet=True)
-            results[target]["reload"] = report
-            results[target]["raw_after_reload"] = q(
-                "select count(*) from raw.web_events")[0][0]
-        yield results
-
-
 @pytest.mark.parametrize("target", ENGINES)
 def test_every_landed_row_is_staged_deduplicated_or_quarantined(built, sample, target):
-    recon = built[target]["recon"]
+    recon = {r[0]: r[1:] for r in built.query(
+        target, "select source_name, landed_rows, staged_rows, duplicate_rows, quarantined_rows,"
+                " is_reconciled, ledger_rows from marts.source_reconciliation")}
     for name, expected in sample["manifest"]["sources"].items():
         landed, staged, dups, quarantined, ok, ledger = recon[name]
         assert (landed, staged, dups, quarantined) == (
@@ -67,51 +27,56 @@ def test_every_landed_row_is_staged_deduplicated_or_quarantined(built, sample, t
 @pytest.mark.parametrize("target", ENGINES)
 def test_exactly_the_planted_rows_are_quarantined_for_the_planted_reason(built, sample, target):
     got = {}
-    for source, reason, n in built[target]["reasons"]:
+    for source, reason, n in built.query(target, "select source_name, reason_code, count(*)"
+                                                 " from marts.quarantined_rows group by 1, 2"):
         got.setdefault(source, {})[reason] = n
     for name, expected in sample["manifest"]["sources"].items():
         assert got.get(name, {}) == expected["quarantined"], name
 
 
-@pytest.mark.parametrize("target", ENGINES)
-def test_reloading_adds_nothing(built, sample, target):
-    report = built[target]["reload"]
-    assert report.count("loaded") == 0 and report.count("skipped") == 30
-    assert built[target]["raw_after_reload"] == sample["manifest"]["sources"]["web_events"]["landed"]
+def test_reloading_adds_nothing(sample, warehouses):
+    for target in ENGINES:
+        first = warehouses.load(sample["landing"], target)
+        assert first.count("loaded") == 30
+        again = warehouses.load(sample["landing"], target)
+        assert again.count("loaded") == 0 and again.count("skipped") == 30
+        rows = warehouses.query(target, "select count(*) from raw.web_events")[0][0]
+        assert rows == sample["manifest"]["sources"]["web_events"]["landed"]
 
 
 def test_both_engines_agree_on_counts_and_identifiers(built):
-    assert built["duckdb"]["recon"] == built["postgres"]["recon"]
-    duck, pg = (sorted(built[t]["identifiers"]) for t in ENGINES)
+    sql = ("select source_name, record_key, identifier_type, identifier_value, is_junk"
+           " from intermediate.int_identifier_occurrences_unioned")
+    duck, pg = (sorted(built.query(t, sql)) for t in ENGINES)
     assert len(duck) > 10_000
     assert duck == pg
+    recon = "select * from marts.source_reconciliation order by source_name"
+    assert built.query("duckdb", recon) == built.query("postgres", recon)
 
 
 def test_identifiers_are_normalised_to_the_truth_and_junk_is_flagged(built, sample):
-    truth = duckdb.sql(f"select identifier_type, identifier_value from read_parquet("
-                       f"'{sample['truth']}/identifiers.parquet')").fetchall()
-    truth = set(truth)
-    occurrences = built["duckdb"]["identifiers"]
-    real = {(t, v) for _, _, t, v, junk in occurrences if not junk}
-    junk = {(t, v) for _, _, t, v, j in occurrences if j}
+    truth = set(duckdb.sql(f"select identifier_type, identifier_value from read_parquet("
+                           f"'{sample['truth']}/identifiers.parquet')").fetchall())
+    occurrences = built.query("duckdb", "select identifier_type, identifier_value, is_junk"
+                                        " from intermediate.int_identifier_occurrences_unioned")
+    real = {(t, v) for t, v, junk in occurrences if not junk}
+    junk = {(t, v) for t, v, j in occurrences if j}
     assert real <= truth, sorted(real - truth)[:5]  # every spelling normalised to the truth
     assert not junk & truth
     assert ("mobile", "13800000000") in junk and ("imei", "000000000000000") in junk
     assert ("member_card_no", "8888888888888") in junk and ("email", "test@test.com") in junk
     assert ("idfa", "00000000-0000-0000-0000-000000000000") in junk
-    # what the records say of people reaches the occurrences: most true identifiers are seen
-    assert len(real) > 0.9 * len(truth)
+    assert len(real) > 0.9 * len(truth)  # what the records say of people reaches the list
 
 
 def test_summary_reports_layers_and_reasons(built):
-    text = built["duckdb"]["summary"]
+    text = built.summaries["duckdb"]
     assert "landed" in text and "staged" in text and "quarantined rows by reason" in text
     assert "malformed_line" in text and "NO" not in text.split()
 
 
 @pytest.mark.parametrize("target", ENGINES)
-def test_a_bad_batch_quarantines_exactly_its_bad_rows(target, tmp_path, sample, request):
-    request.getfixturevalue("duckdb_env" if target == "duckdb" else "pg_env")
+def test_a_bad_batch_quarantines_exactly_its_bad_rows(target, tmp_path, sample, warehouses):
     landing = copy_landing(sample["landing"], tmp_path / "landing", batches=["2026-11-18"])
     header = ("order_id,member_id,mobile,email,device_id,channel,status,amount,currency,"
               "ordered_at,updated_at,coupon_code")
@@ -120,14 +85,14 @@ def test_a_bad_batch_quarantines_exactly_its_bad_rows(target, tmp_path, sample, 
     bad = ["B9,,,,,app,paid,-1.00,,2026-11-18 10:00:00,2026-11-18 10:00:00,SPRING",
            "this line,has,too few fields"]
     (landing / "shop_orders" / "2026-11-21.csv").write_text("\n".join([header, *good, *bad]) + "\n")
-    pipeline.run(landing, target, quiet=True)
-    staged = pipeline.query(target, "select order_id, mobile from staging.stg_shop__orders"
-                                    " where order_id like 'B%' order by order_id")
+    warehouses.run(landing, target)
+    staged = warehouses.query(target, "select order_id, mobile from staging.stg_shop__orders"
+                                      " where order_id like 'B%' order by order_id")
     assert staged == [(f"B{i}", f"1390000000{i}") for i in range(5)]
-    quarantined = pipeline.query(
+    quarantined = warehouses.query(
         target, "select record_key, reason_code from marts.quarantined_rows"
                 " where file_name = 'shop_orders/2026-11-21.csv' order by row_number")
     assert quarantined == [("B9", "impossible_value"), (None, "malformed_line")]
-    extra = pipeline.query(target, "select min(_extra) from raw.shop_orders"
-                                   " where _file_name = 'shop_orders/2026-11-21.csv'")
+    extra = warehouses.query(target, "select min(_extra) from raw.shop_orders"
+                                     " where _file_name = 'shop_orders/2026-11-21.csv'")
     assert "coupon_code" in extra[0][0]

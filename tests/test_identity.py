@@ -1,0 +1,202 @@
+"""Identity resolution: accuracy against the generator's truth, stability, incremental
+stitching, merges and splits, and protection against junk, shared and chained identifiers."""
+
+from __future__ import annotations
+
+import math
+from collections import defaultdict
+
+import duckdb
+import pytest
+
+ENGINES = ["duckdb", "postgres"]
+IDENTITIES = ("select customer_id, identifier_type, identifier_value"
+              " from marts.customer_identities order by 2, 3")
+
+
+def _pairs(clusters: dict) -> int:
+    return sum(n * (n - 1) // 2 for n in clusters.values())
+
+
+def _score(assign: dict, truth: dict) -> tuple[float, float]:
+    """Pairwise precision and recall of `assign` (identifier -> cluster) against `truth`."""
+    both, pred, true = defaultdict(int), defaultdict(int), defaultdict(int)
+    for ident, person in truth.items():
+        cluster = assign.get(ident, ("alone", ident))
+        both[(cluster, person)] += 1
+        pred[cluster] += 1
+        true[person] += 1
+    tp = _pairs(both)
+    return tp / max(_pairs(pred), 1), tp / max(_pairs(true), 1)
+
+
+def _ceiling(records: dict, truth: dict) -> dict:
+    """Perfect deterministic stitching: link identifiers that share a record and a person."""
+    parent = {}
+
+    def find(x):
+        parent.setdefault(x, x)
+        while parent[x] != x:
+            parent[x] = parent[parent[x]]
+            x = parent[x]
+        return x
+
+    for idents in records.values():
+        by_person = defaultdict(list)
+        for ident in idents:
+            if ident in truth:
+                by_person[truth[ident]].append(ident)
+        for group in by_person.values():
+            for other in group[1:]:
+                parent[find(other)] = find(group[0])
+    return {ident: find(ident) for ident in truth}
+
+
+def test_accuracy_against_truth_reaches_the_ceiling(built, sample):
+    occurrences = built.query("duckdb", "select source_name, record_key, identifier_type,"
+                                        " identifier_value, is_junk"
+                                        " from intermediate.int_identifier_occurrences_unioned")
+    truth_rows = duckdb.sql(f"select identifier_type, identifier_value, person_id from "
+                            f"read_parquet('{sample['truth']}/identifiers.parquet')").fetchall()
+    truth_all = {(t, v): p for t, v, p in truth_rows}
+    seen = {(t, v) for _, _, t, v, junk in occurrences if not junk}
+    truth = {k: p for k, p in truth_all.items() if k in seen}
+    records = defaultdict(list)
+    for source, key, t, v, junk in occurrences:
+        if not junk:
+            records[(source, key)].append((t, v))
+    assign = {(t, v): c for c, t, v in built.query("duckdb", IDENTITIES)}
+    precision, recall = _score(assign, truth)
+    ceiling_precision, ceiling_recall = _score(_ceiling(records, truth), truth)
+    assert ceiling_precision == 1.0
+    assert precision >= 0.999, precision
+    assert recall == pytest.approx(ceiling_recall, abs=1e-12), (recall, ceiling_recall)
+    assert recall > 0.3  # the data links people; a broken graph would not get here
+    # no junk identifier is part of any customer
+    junk = {(t, v) for _, _, t, v, j in occurrences if j}
+    assert not junk & set(assign)
+
+
+def test_engines_and_rebuilds_give_the_same_customer_ids(built, sample, warehouses):
+    duck = built.query("duckdb", IDENTITIES)
+    assert duck == built.query("postgres", IDENTITIES)
+    # a rebuild from scratch in another warehouse gives the same ids
+    warehouses.run(sample["landing"], "duckdb")
+    assert warehouses.query("duckdb", IDENTITIES) == duck
+
+
+def test_stats_and_conflicts_are_published(built):
+    stats = built.query("duckdb", "select identifiers, edges, customers, singletons,"
+                                  " largest_component, rounds, conflicts"
+                                  " from marts.identity_graph_stats")
+    identifiers, edges, customers, singletons, largest, rounds, conflicts = stats[-1]
+    assert identifiers == built.query("duckdb", "select count(*) from marts.customer_identities")[0][0]
+    assert customers == built.query(
+        "duckdb", "select count(distinct customer_id) from marts.customer_identities")[0][0]
+    assert 0 < singletons < customers and edges > 0 and 1 <= rounds <= 2 * math.log2(largest) + 4
+
+
+# ---------------------------------------------------------------- a scripted story
+
+CRM = ("member_id,mobile,email,member_card_no,full_name,gender,birth_date,province,city,"
+       "register_channel,loyalty_tier,registered_at,updated_at")
+POS = "txn_id,store_id,mobile,member_card_no,amount,payment_method,txn_at"
+APP = ("event_id,device_id,idfa,imei,oaid,member_id,mobile,event_type,os,app_version,event_at,"
+       "received_at")
+SHARED_PHONE, CHAIN = "13955555555", 150
+
+
+def _write(landing, source, batch, header, rows):
+    (landing / source).mkdir(parents=True, exist_ok=True)
+    (landing / source / f"{batch}.csv").write_text("\n".join([header, *rows]) + "\n")
+
+
+def _batch1(landing):
+    crm = ["M1,13900000001,,,,F,,,,app,gold,2026-01-01 10:00:00,2026-01-01 10:00:00"]
+    crm += [f"S{i:02d},{SHARED_PHONE},,,,M,,,,store,bronze,2026-02-01 10:00:00,2026-02-01 10:00:00"
+            for i in range(30)]  # one phone typed in for thirty members
+    _write(landing, "crm_members", "2026-11-01", CRM, crm)
+    pos = ["T1,S01,13900000002,600000000002,10.00,cash,2025-12-01 10:00:00"]
+    # a chain: mobile k - card k - mobile k+1 ... (301 identifiers, no member id)
+    for k in range(CHAIN):
+        card = f"7{k:011d}"
+        pos.append(f"C{k}a,S02,1370000{k:04d},{card},1.00,cash,2026-03-01 10:00:00")
+        pos.append(f"C{k}b,S02,1370000{k + 1:04d},{card},1.00,cash,2026-03-01 10:00:00")
+    _write(landing, "pos_transactions", "2026-11-01", POS, pos)
+
+
+def _batch2(landing):  # an SMS login ties member M1 to the till's mobile 13900000002
+    _write(landing, "app_events", "2026-11-02", APP,
+           ["E1,dev-0001-aaaa,,,,M1,13900000002,login,android,6.0.0,2026-11-02 10:00:00,"
+            "2026-11-02 10:00:01"])
+
+
+def _batch3(landing):  # another member gives the same mobile: it can no longer merge anyone
+    _write(landing, "crm_members", "2026-11-03", CRM,
+           ["M9,13900000002,,,,F,,,,app,gold,2026-11-03 10:00:00,2026-11-03 10:00:00"])
+
+
+def _customer(wh, target, t, v):
+    rows = wh.query(target, f"select customer_id from marts.customer_identities"
+                            f" where identifier_type = '{t}' and identifier_value = '{v}'")
+    return rows[0][0] if rows else None
+
+
+@pytest.mark.parametrize("target", ENGINES)
+def test_merges_splits_conflicts_and_incremental_equals_full_refresh(target, tmp_path, warehouses):
+    landing = tmp_path / "landing"
+    wh = warehouses
+
+    _batch1(landing)
+    wh.run(landing, target)
+    a = _customer(wh, target, "member_id", "M1")
+    b = _customer(wh, target, "mobile", "13900000002")
+    assert a and b and a != b
+    assert _customer(wh, target, "member_card_no", "600000000002") == b
+    # the shared phone merges no one and is reported with how many it would have merged
+    conflicts = wh.query(target, "select rule_broken, would_merge from marts.identity_conflicts"
+                                 f" where identifier_value = '{SHARED_PHONE}'")
+    assert conflicts == [("max_member_id_per_person", 30)]
+    members = wh.query(target, "select count(distinct customer_id) from marts.customer_identities"
+                               " where identifier_type = 'member_id' and identifier_value like 'S%'")
+    assert members == [(30,)]
+    # the chain is one component above the size limit: reported, not merged blindly
+    chain = wh.query(target, "select count(*), min(would_merge) from marts.identity_conflicts"
+                             " where rule_broken = 'component_too_large'")
+    assert chain == [(2 * CHAIN + 1, 2 * CHAIN + 1)]
+    assert _customer(wh, target, "mobile", "13700000000") != _customer(wh, target, "mobile",
+                                                                         "13700000001")
+    stats = wh.query(target, "select largest_component, rounds, recomputed_identifiers,"
+                             " identifiers from marts.identity_graph_stats order by computed_at")
+    largest, rounds, recomputed, identifiers = stats[-1]
+    assert largest == 2 * CHAIN + 1 and rounds <= 2 * math.log2(largest) + 4
+    assert recomputed == identifiers
+
+    _batch2(landing)
+    wh.run(landing, target)
+    # A and B merge; B is older (seen in December), so its id survives
+    merged = {(t, v): c for c, t, v in wh.query(target, IDENTITIES)}
+    assert {merged[k] for k in [("member_id", "M1"), ("mobile", "13900000001"),
+                                 ("mobile", "13900000002"), ("member_card_no", "600000000002"),
+                                 ("device_id", "dev-0001-aaaa")]} == {b}
+    assert wh.query(target, "select old_customer_id, new_customer_id, reason"
+                            " from marts.customer_id_merges") == [(a, b, "merge")]
+    stats = wh.query(target, "select recomputed_identifiers, identifiers"
+                             " from marts.identity_graph_stats order by computed_at")
+    recomputed, identifiers = stats[-1]
+    assert 0 < recomputed < identifiers / 10  # only the touched components were recomputed
+
+    _batch3(landing)
+    wh.run(landing, target)
+    assert _customer(wh, target, "mobile", "13900000002") is None  # now a conflict
+    assert _customer(wh, target, "member_id", "M1") == a  # M1's group founds A again
+    k2 = _customer(wh, target, "member_card_no", "600000000002")
+    assert k2 not in (a, b)
+    splits = wh.query(target, "select old_customer_id, new_customer_id, reason from"
+                              " marts.customer_id_merges where reason = 'split' order by 2")
+    allm = wh.query(target, "select * from marts.customer_id_merges order by merged_at")
+    assert sorted(splits) == sorted([(b, a, "split"), (b, k2, "split")]), (a, b, k2, allm)
+
+    incremental = wh.query(target, IDENTITIES)
+    wh.build(target, full_refresh=True)
+    assert wh.query(target, IDENTITIES) == incremental
