@@ -60,6 +60,21 @@ def summary(target: str) -> str:
     lines += [f"  {code:<20} {n:>10,}" for code, n in reasons] or ["  none"]
     lines += ["", "identifier occurrences (distinct values, junk occurrences):"]
     lines += [f"  {t:<16} {n:>10,} ({d:,} distinct, {j:,} junk)" for t, n, d, j in ids]
+    stats = query(target, "select identifiers, edges, customers, singletons, largest_customer,"
+                          " largest_component, rounds, recomputed_identifiers, conflicts"
+                          " from marts.identity_graph_stats order by computed_at desc limit 1")
+    if stats:
+        (identifiers, edges, customers, singletons, largest_customer, largest_component, rounds,
+         recomputed, conflicts) = stats[0]
+        merges = query(target, "select reason, count(*) from marts.customer_id_merges"
+                               " group by reason order by reason")
+        lines += ["", "identity:",
+                  f"  {customers:,} customers from {identifiers:,} identifiers and {edges:,} edges"
+                  f" ({singletons:,} single-identifier customers, largest {largest_customer:,})",
+                  f"  connected components: {rounds} rounds, largest component {largest_component:,},"
+                  f" {recomputed:,} identifiers recomputed in this build",
+                  f"  {conflicts:,} identifiers kept out of merging (marts.identity_conflicts)",
+                  "  id changes so far: " + (", ".join(f"{n:,} {r}s" for r, n in merges) or "none")]
     return "\n".join(lines)
 
 

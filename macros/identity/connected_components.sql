@@ -89,3 +89,20 @@
     {%- endif -%}
     {{ return(relation.incorporate(path={'identifier': relation.identifier ~ suffix}).render()) }}
 {%- endmacro %}
+
+{#- dbt run-operation bench_connected_components --args '{edges: bench.edges}': the
+    connected_components macro alone on any edge table (node_a, node_b), for bench/. -#}
+{% macro bench_connected_components(edges) %}
+    {%- set prefix = api.Relation.create(database=target.database, schema='bench', identifier='cc') -%}
+    {%- set started = modules.datetime.datetime.now() -%}
+    {%- set nodes_sql = "select node_a as node_key from " ~ edges ~ " union select node_b from " ~ edges -%}
+    {%- set result = connected_components(nodes_sql, "select node_a, node_b from " ~ edges, prefix) -%}
+    {%- set counts = run_query("select count(distinct component_key), count(*) from " ~ result.relation) -%}
+    {%- set largest = run_query("select max(n) from (select count(*) as n from " ~ result.relation
+        ~ " group by component_key) as s") -%}
+    {%- set seconds = (modules.datetime.datetime.now() - started).total_seconds() -%}
+    {% do log("cc_result rounds=" ~ result.rounds ~ " components=" ~ counts.columns[0].values()[0]
+        ~ " nodes=" ~ counts.columns[1].values()[0] ~ " largest=" ~ largest.columns[0].values()[0]
+        ~ " seconds=" ~ seconds, info=True) %}
+    {% do run_query(drop_cc_work_tables(prefix)) %}
+{% endmacro %}

@@ -128,8 +128,7 @@ assigned as (
         grouped.last_seen_at,
         grouped.sources,
         grouped.component_key,
-        {{ dbt.concat(["'cus_'", dbt.safe_cast("left(" ~ dbt.hash('first_seen.founding_key') ~ ", 16)", dbt.type_string())]) }}
-            as customer_id,
+        {{ dbt.concat(["'cus_'", "left(" ~ dbt.hash('first_seen.founding_key') ~ ", 16)"]) }} as customer_id,
         suspicious.rule_broken as component_rule_broken
     from grouped
     inner join first_seen

@@ -28,7 +28,7 @@ moved as (
     inner join history as successor
         on
             closed.node_key = successor.node_key
-            and successor.dbt_valid_from = closed.changed_at
+            and closed.changed_at = successor.dbt_valid_from
     where successor.customer_id <> closed.old_customer_id
 ),
 
@@ -41,8 +41,8 @@ living as (
     inner join history
         on
             moved.old_customer_id = history.customer_id
-            and history.dbt_valid_from <= moved.changed_at
-            and (history.dbt_valid_to is null or history.dbt_valid_to > moved.changed_at)
+            and moved.changed_at >= history.dbt_valid_from
+            and (history.dbt_valid_to is null or moved.changed_at < history.dbt_valid_to)
 ),
 
 changes as (

@@ -23,22 +23,24 @@ identifier_conflicts as (
     from rule_breaks
 ),
 
+component_sizes as (
+    select
+        component_key,
+        count(*) as component_size
+    from assignments
+    group by component_key
+),
+
 component_conflicts as (
     select
         assignments.identifier_type,
         assignments.identifier_value,
         assignments.component_rule_broken as rule_broken,
         cast(null as {{ dbt.type_string() }}) as linked_type,
-        sizes.component_size as would_merge,
+        component_sizes.component_size as would_merge,
         assignments.component_key
     from assignments
-    inner join (
-        select
-            component_key,
-            count(*) as component_size
-        from assignments
-        group by component_key
-    ) as sizes on assignments.component_key = sizes.component_key
+    inner join component_sizes on assignments.component_key = component_sizes.component_key
     where assignments.component_rule_broken is not null
 ),
 
