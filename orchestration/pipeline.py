@@ -16,10 +16,11 @@ def warehouse(target: str):
     return open_warehouse("postgres", pg_conninfo=config.pg_conninfo())
 
 
-def load(landing: Path, target: str, quiet: bool = False) -> LoadReport:
+def load(landing: Path, target: str, quiet: bool = False,
+         sources: set[str] | None = None) -> LoadReport:
     wh = warehouse(target)
     try:
-        return load_landing(landing, wh, quiet=quiet)
+        return load_landing(landing, wh, quiet=quiet, sources=sources)
     finally:
         wh.close()  # DuckDB allows one writer: release the file before dbt opens it
 

@@ -316,8 +316,9 @@ def landing_files(landing: Path) -> tuple[list[tuple[Source, Path]], list[str]]:
     return files, strays
 
 
-def load_landing(landing: Path | str, wh, quiet: bool = False) -> LoadReport:
-    """Load every new batch file of every source; return what happened to each file."""
+def load_landing(landing: Path | str, wh, quiet: bool = False,
+                 sources: set[str] | None = None) -> LoadReport:
+    """Load every new batch file of every source (or of `sources`); say what happened to each."""
     landing = Path(landing)
     if not landing.is_dir():
         raise FileNotFoundError(
@@ -326,6 +327,12 @@ def load_landing(landing: Path | str, wh, quiet: bool = False) -> LoadReport:
     ensure_raw_schema(wh)
     report = LoadReport()
     files, strays = landing_files(landing)
+    if sources is not None:
+        unknown = sources - set(load_contract())
+        if unknown:
+            raise ValueError(f"not sources of the landing contract: {', '.join(sorted(unknown))}")
+        files = [(s, p) for s, p in files if s.name in sources]
+        strays = []
     for stray in strays:
         _log_error(wh, None, stray.split(":")[0], None, stray)
         _say(f"ignored {stray}", quiet)

@@ -1,0 +1,40 @@
+"""Helpers for tests that run the Dagster definitions against a landing folder."""
+
+from __future__ import annotations
+
+import contextlib
+from pathlib import Path
+
+import pytest
+
+
+@contextlib.contextmanager
+def dagster_env(landing: Path, duckdb_path: Path, **extra):
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv("CDP_LANDING_DIR", str(landing))
+        mp.setenv("CDP_DUCKDB_PATH", str(duckdb_path))
+        mp.setenv("CDP_TARGET", "duckdb")
+        for key, value in extra.items():
+            mp.setenv(key, value)
+        yield
+
+
+def run_job(selection=None):
+    """Run the pipeline job (or a selection of assets) in process; return the result."""
+    import dagster as dg
+
+    from orchestration.definitions import defs
+
+    job = defs.resolve_job_def("tianwen_pipeline")
+    return job.execute_in_process(instance=dg.DagsterInstance.ephemeral(), raise_on_error=False,
+                                  asset_selection=selection)
+
+
+def materialized(result) -> set[str]:
+    return {e.event_specific_data.materialization.asset_key.to_user_string()
+            for e in result.all_events if e.event_type_value == "ASSET_MATERIALIZATION"}
+
+
+def check_results(result) -> dict[str, bool]:
+    return {e.event_specific_data.asset_check_key.to_user_string(): e.event_specific_data.passed
+            for e in result.all_events if e.event_type_value == "ASSET_CHECK_EVALUATION"}
