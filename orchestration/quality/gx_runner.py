@@ -7,6 +7,7 @@ the Data Docs are the same; Data Docs are built into target/gx/ (offline, a loca
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import re
@@ -69,23 +70,28 @@ def validate(suite_name: str, sql: str, target: str, build_docs: bool = True) ->
     suite = context.suites.add_or_update(gx.ExpectationSuite(
         name=suite_name, expectations=spec["expectations"], meta=spec.get("meta", {})))
     name = re.sub(r"[^a-z0-9_]", "_", suite_name)
+    source_name = f"{target}_{name}"
+    # datasource, validation and checkpoint per suite and engine, made afresh each run: the
+    # rows (and the PostgreSQL database) may differ from the last run
+    for store in (context.checkpoints, context.validation_definitions):
+        with contextlib.suppress(Exception):
+            store.delete(source_name)
+    if source_name in [d.name for d in context.data_sources.all().values()]:
+        context.data_sources.delete(source_name)
     if target == "postgres":
-        source = context.data_sources.add_or_update_postgres("warehouse", connection_string=_pg_url())
-        if name in [a.name for a in source.assets]:
-            source.delete_asset(name)
+        # the generic SQL datasource: the postgres one insists on a TCP host, not a socket
+        source = context.data_sources.add_sql(source_name, connection_string=_pg_url())
         batch_definition = source.add_query_asset(name, query=sql).add_batch_definition_whole_table("all")
         batch_parameters = None
     else:
-        source = context.data_sources.add_or_update_pandas("warehouse_frames")
-        if name in [a.name for a in source.assets]:
-            source.delete_asset(name)
+        source = context.data_sources.add_pandas(source_name)
         batch_definition = source.add_dataframe_asset(name).add_batch_definition_whole_dataframe("all")
         batch_parameters = {"dataframe": _duckdb_frame(sql)}
-    definition = context.validation_definitions.add_or_update(
-        gx.ValidationDefinition(name=name, data=batch_definition, suite=suite))
+    definition = context.validation_definitions.add(
+        gx.ValidationDefinition(name=source_name, data=batch_definition, suite=suite))
     actions = [UpdateDataDocsAction(name="data_docs")] if build_docs else []
-    checkpoint = context.checkpoints.add_or_update(
-        gx.Checkpoint(name=name, validation_definitions=[definition], actions=actions))
+    checkpoint = context.checkpoints.add(
+        gx.Checkpoint(name=source_name, validation_definitions=[definition], actions=actions))
     result = checkpoint.run(batch_parameters=batch_parameters)
     run = next(iter(result.run_results.values()))
     failed = [f"{r.expectation_config.type}({_describe(r.expectation_config.kwargs)})"
