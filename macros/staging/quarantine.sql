@@ -65,3 +65,23 @@
         _row_number,
         _loaded_at
 {%- endmacro %}
+
+{#- The two CTEs every base model ends with: `checked` (quarantine_reason and
+    quarantine_column from the declared checks) and `ranked` (dedupe_rank among the
+    unquarantined rows of a key). The model then selects from `ranked`. -#}
+{% macro quarantine_and_rank(checks, key_columns, version_column=none, relation='typed') %}
+checked as (
+    select
+        *,
+        {{ quarantine_reason(checks) }} as quarantine_reason,
+        {{ quarantine_column(checks) }} as quarantine_column
+    from {{ relation }}
+),
+
+ranked as (
+    select
+        *,
+        {{ dedupe_rank(key_columns, version_column) }} as dedupe_rank
+    from checked
+)
+{% endmacro %}

@@ -29,19 +29,6 @@ typed as (
     from source
 ),
 
-checked as (
-    select
-        *,
-        {{ quarantine_reason(checks) }} as quarantine_reason,
-        {{ quarantine_column(checks) }} as quarantine_column
-    from typed
-),
-
-ranked as (
-    select
-        *,
-        {{ dedupe_rank(['txn_id']) }} as dedupe_rank
-    from checked
-)
+{{ quarantine_and_rank(checks, ['txn_id']) }}
 
 select * from ranked

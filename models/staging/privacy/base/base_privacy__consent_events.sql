@@ -31,19 +31,6 @@ typed as (
     from source
 ),
 
-checked as (
-    select
-        *,
-        {{ quarantine_reason(checks) }} as quarantine_reason,
-        {{ quarantine_column(checks) }} as quarantine_column
-    from typed
-),
-
-ranked as (
-    select
-        *,
-        {{ dedupe_rank(['event_id']) }} as dedupe_rank
-    from checked
-)
+{{ quarantine_and_rank(checks, ['event_id']) }}
 
 select * from ranked

@@ -26,19 +26,6 @@ typed as (
     from source
 ),
 
-checked as (
-    select
-        *,
-        {{ quarantine_reason(checks) }} as quarantine_reason,
-        {{ quarantine_column(checks) }} as quarantine_column
-    from typed
-),
-
-ranked as (
-    select
-        *,
-        {{ dedupe_rank(['request_id']) }} as dedupe_rank
-    from checked
-)
+{{ quarantine_and_rank(checks, ['request_id']) }}
 
 select * from ranked

@@ -30,19 +30,6 @@ typed as (
     from source
 ),
 
-checked as (
-    select
-        *,
-        {{ quarantine_reason(checks) }} as quarantine_reason,
-        {{ quarantine_column(checks) }} as quarantine_column
-    from typed
-),
-
-ranked as (
-    select
-        *,
-        {{ dedupe_rank(['order_id', 'line_no']) }} as dedupe_rank
-    from checked
-)
+{{ quarantine_and_rank(checks, ['order_id', 'line_no']) }}
 
 select * from ranked
