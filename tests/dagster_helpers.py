@@ -19,15 +19,15 @@ def dagster_env(landing: Path, duckdb_path: Path, **extra):
         yield
 
 
-def run_job(selection=None):
+def run_job(selection=None, instance=None):
     """Run the pipeline job (or a selection of assets) in process; return the result."""
     import dagster as dg
 
     from orchestration.definitions import defs
 
     job = defs.resolve_job_def("tianwen_pipeline")
-    return job.execute_in_process(instance=dg.DagsterInstance.ephemeral(), raise_on_error=False,
-                                  asset_selection=selection)
+    return job.execute_in_process(instance=instance or dg.DagsterInstance.ephemeral(),
+                                  raise_on_error=False, asset_selection=selection)
 
 
 def materialized(result) -> set[str]:

@@ -73,9 +73,20 @@ def test_a_bad_batch_fails_the_blocking_checks_and_stops_downstream(sample, tmp_
     url, received = webhook
     landing = copy_landing(sample["landing"], tmp_path / "landing", batches=["2026-11-18"])
     _bad_crm_batch(landing / "crm_members" / "2026-11-21.csv")
+    instance = dg.DagsterInstance.ephemeral()
     with dagster_env(landing, tmp_path / "wh.duckdb", CDP_ALERT_WEBHOOK_URL=url):
-        result = run_job()
+        result = run_job(instance=instance)
+        # the failed run raises an alert through the run-failure sensor too
+        from orchestration.observability.alerts import alert_on_run_failure
+
+        failure = instance.all_logs(result.run_id, of_type=dg.DagsterEventType.RUN_FAILURE)[0]
+        context = dg.build_run_status_sensor_context(
+            sensor_name="alert_on_run_failure", dagster_event=failure.dagster_event,
+            dagster_instance=instance,
+            dagster_run=result.dagster_run).for_run_failure()
+        alert_on_run_failure(context)
     assert not result.success
+    assert any(a["title"].startswith(f"Dagster run {result.run_id}") for a in received)
     checks = check_results(result)
     assert checks["raw/crm_members:gx_raw_crm_members"] is False
     assert checks["raw/web_events:gx_raw_web_events"] is True  # the others were fine
