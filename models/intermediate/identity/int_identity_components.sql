@@ -10,6 +10,7 @@
     post_hook=[
         "{{ drop_cc_work_tables(this) }}",
         "drop table if exists {{ work_relation(this, '__affected') }}",
+        "drop table if exists {{ work_relation(this, '__changed') }}",
         "drop table if exists {{ work_relation(this, '__graph') }}",
         "create table {{ work_relation(this, '__graph') }} as select node_a, node_b from {{ ref('int_identity_edges') }}",
     ],
@@ -23,28 +24,27 @@
     {%- set previous_graph = adapter.get_relation(this.database, this.schema, this.identifier ~ '__graph') -%}
     {%- set graph_table = work_relation(this, '__graph') -%}
     {%- set affected_table = work_relation(this, '__affected') -%}
+    {%- set changed_table = work_relation(this, '__changed') -%}
     {%- set incremental = previous is not none and previous_graph is not none and not flags.FULL_REFRESH -%}
     {%- if incremental -%}
-        {#- nodes of the old components that any change touches, and the new nodes -#}
-        {%- set changed_nodes_sql -%}
-            select node_key from (
-                (select node_key from {{ this }} except {{ nodes_sql }})
+        {#- the nodes and the ends of the edges that appeared or disappeared since last time -#}
+        {%- set changed_sql -%}
+            with changed_edges as (
+                ({{ edges_sql }} except select node_a, node_b from {{ graph_table }})
                 union all
-                ({{ nodes_sql }} except select node_key from {{ this }})
-                union all
-                select node_a from (
-                    ({{ edges_sql }} except select node_a, node_b from {{ graph_table }})
-                    union all
-                    (select node_a, node_b from {{ graph_table }} except {{ edges_sql }})
-                ) as changed_edges_a
-                union all
-                select node_b from (
-                    ({{ edges_sql }} except select node_a, node_b from {{ graph_table }})
-                    union all
-                    (select node_a, node_b from {{ graph_table }} except {{ edges_sql }})
-                ) as changed_edges_b
-            ) as changed
+                (select node_a, node_b from {{ graph_table }} except {{ edges_sql }})
+            )
+            (select node_key from {{ this }} except {{ nodes_sql }})
+            union
+            ({{ nodes_sql }} except select node_key from {{ this }})
+            union
+            select node_a from changed_edges
+            union
+            select node_b from changed_edges
         {%- endset -%}
+        {% do run_query("drop table if exists " ~ changed_table) %}
+        {% do run_query("create table " ~ changed_table ~ " as select node_key from (" ~ changed_sql ~ ") as c") %}
+        {#- recomputed: every current node of an old component a change touches, and new nodes -#}
         {%- set affected_sql -%}
             select current_nodes.node_key
             from ({{ nodes_sql }}) as current_nodes
@@ -52,9 +52,9 @@
             where previous.node_key is null
                 or previous.component_key in (
                     select old.component_key from {{ this }} as old
-                    where old.node_key in ({{ changed_nodes_sql }})
+                    where old.node_key in (select node_key from {{ changed_table }})
                 )
-                or current_nodes.node_key in ({{ changed_nodes_sql }})
+                or current_nodes.node_key in (select node_key from {{ changed_table }})
         {%- endset -%}
         {% do run_query("drop table if exists " ~ affected_table) %}
         {% do run_query("create table " ~ affected_table ~ " as " ~ affected_sql) %}
