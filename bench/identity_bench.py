@@ -109,7 +109,7 @@ def bench_graphs(scale: float) -> list[dict]:
 
 def bench_people(people: int, target: str, junk: bool) -> dict:
     from orchestration import pipeline
-    from orchestration.ingest.generator import generate
+    from orchestration.synthetic.generator import generate
 
     work = Path(tempfile.mkdtemp(prefix="tianwen-bench-"))
     landing = work / "landing"

@@ -44,7 +44,7 @@ def _parser() -> argparse.ArgumentParser:
 def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     from orchestration import pipeline
-    from orchestration.ingest.generator import generate
+    from orchestration.synthetic.generator import generate
 
     try:
         target = getattr(args, "target", None) or config.target()

@@ -13,7 +13,7 @@ from pathlib import Path
 import psycopg
 import pytest
 
-from orchestration.ingest.generator import generate
+from orchestration.synthetic.generator import generate
 
 SAMPLE = {"people": 1500, "days": 3, "seed": 7, "end_date": date(2026, 11, 20)}
 

@@ -5,7 +5,7 @@ import duckdb
 import pytest
 
 from orchestration.ingest.contract import load_contract
-from orchestration.ingest.generator import JUNK, generate
+from orchestration.synthetic.generator import JUNK, generate
 from tests.conftest import SAMPLE
 
 
