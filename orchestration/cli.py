@@ -1,4 +1,7 @@
-"""`tianwen` command line: generate sample data, load, build, summarise, or all at once."""
+"""`tianwen` command line: generate sample data, load, build, summarise, or all at once.
+
+Exit codes: 0 every landing file loaded and every line parsed; 3 the command completed but
+files or lines were rejected (listed in raw._load_errors); 2 failure (one line says why)."""
 
 from __future__ import annotations
 
@@ -11,7 +14,8 @@ from orchestration import config
 
 
 def _parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(prog="tianwen", description=__doc__)
+    p = argparse.ArgumentParser(prog="tianwen", description=__doc__,
+                                formatter_class=argparse.RawDescriptionHelpFormatter)
     sub = p.add_subparsers(dest="command", required=True)
 
     g = sub.add_parser("generate", help="write a synthetic landing folder and its truth")
@@ -44,8 +48,10 @@ def _parser() -> argparse.ArgumentParser:
 def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     from orchestration import pipeline
+    from orchestration.ingest.errors import explain
     from orchestration.synthetic.generator import generate
 
+    code = 0
     try:
         target = getattr(args, "target", None) or config.target()
         landing = getattr(args, "landing", None) or config.landing_dir()
@@ -55,20 +61,31 @@ def main(argv: list[str] | None = None) -> int:
             rows = sum(s["landed"] for s in manifest["sources"].values())
             print(f"wrote {rows:,} rows for {args.people:,} people to {landing}")
         elif args.command == "load":
-            print(pipeline.load(landing, target).summary())
+            report = pipeline.load(landing, target)
+            print(report.summary())
+            code = report.exit_code()
         elif args.command == "build":
             pipeline.build(target, full_refresh=args.full_refresh)
         elif args.command == "summary":
             print(pipeline.summary(target))
         elif args.command == "run":
-            print(pipeline.run(landing, target))
+            text = pipeline.run(landing, target)
+            print(text)
+            code = getattr(text, "exit_code", 0)
         elif args.command == "demo":
             generate(landing, config.truth_dir(), people=args.people)
             print(pipeline.run(landing, target))
+            # the sample holds malformed lines on purpose: rejecting them is the demo working
     except (ValueError, FileNotFoundError, RuntimeError) as exc:
         print(f"tianwen {args.command}: {exc}", file=sys.stderr)
         return 2
-    return 0
+    except Exception as exc:
+        reason = explain(exc)
+        if reason is None:
+            raise
+        print(f"tianwen {args.command}: {reason}", file=sys.stderr)
+        return 2
+    return code
 
 
 if __name__ == "__main__":

@@ -8,6 +8,7 @@ from pathlib import Path
 from orchestration import config
 from orchestration.dbt.runner import run_dbt
 from orchestration.ingest.loader import LoadReport, load_landing, open_warehouse
+from orchestration.ingest.report import RunSummary
 
 
 def warehouse(target: str):
@@ -79,10 +80,9 @@ def summary(target: str) -> str:
     return "\n".join(lines)
 
 
-def run(landing: Path, target: str, quiet: bool = False) -> str:
+def run(landing: Path, target: str, quiet: bool = False) -> RunSummary:
+    """The summary text; its `exit_code` is the load report's (0, or 3 if anything was
+    rejected)."""
     report = load(landing, target, quiet=quiet)
     build(target, quiet=quiet)
-    text = summary(target)
-    if report.count("failed"):
-        text += f"\n\n{report.count('failed')} landing file(s) could not be loaded: see raw._load_errors"
-    return text
+    return RunSummary.of(summary(target), report)

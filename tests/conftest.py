@@ -15,6 +15,9 @@ import pytest
 
 from orchestration.synthetic.generator import generate
 
+# Test folders are written just before they are loaded: no stability window unless a test sets one.
+os.environ.setdefault("CDP_LANDING_STABLE_SECONDS", "0")
+
 SAMPLE = {"people": 1500, "days": 3, "seed": 7, "end_date": date(2026, 11, 20)}
 
 
@@ -113,7 +116,7 @@ def built(sample, pg_server, tmp_path_factory) -> Warehouses:
 
 def copy_landing(src: Path, dst: Path, batches: list[str] | None = None) -> Path:
     """Copy a landing folder, optionally only the named batches (file stems)."""
-    for folder in src.iterdir():
+    for folder in (p for p in src.iterdir() if p.is_dir()):
         for f in folder.iterdir():
             if batches is None or f.stem in batches:
                 (dst / folder.name).mkdir(parents=True, exist_ok=True)

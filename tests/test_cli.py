@@ -25,6 +25,6 @@ def test_generate_writes_a_landing_folder(tmp_path, capsys):
     code = main(["generate", "--people", "200", "--days", "2", "--end-date", "2026-11-20",
                  "--landing", str(tmp_path / "l"), "--truth", str(tmp_path / "t")])
     assert code == 0
-    assert len(list((tmp_path / "l").rglob("*.*"))) == 20
+    assert len([p for p in (tmp_path / "l").rglob("*.*") if not p.name.startswith(".")]) == 20
     assert (tmp_path / "t" / "manifest.json").exists()
     assert "200 people" in capsys.readouterr().out

@@ -32,6 +32,9 @@ class Source:
     primary_key: tuple[str, ...]
     version_column: str | None
     columns: dict[str, dict]
+    # Text encoding of the source's files (a Python codec name, e.g. gb18030); None means
+    # detect: UTF-8 (with or without BOM), else GB18030 (which also reads GBK).
+    encoding: str | None = None
 
     @property
     def identifier_columns(self) -> dict[str, str]:
@@ -48,6 +51,7 @@ def load_contract(path: Path = CONTRACT_PATH) -> dict[str, Source]:
             primary_key=tuple(s["primary_key"]),
             version_column=s.get("version_column"),
             columns=dict(s["columns"]),
+            encoding=s.get("encoding"),
         )
         for name, s in spec["sources"].items()
     }

@@ -1,21 +1,19 @@
-"""Load a landing folder into the `raw` schema of DuckDB or PostgreSQL.
+"""Load a landing folder into the `raw` schema of DuckDB or PostgreSQL (docs/ingestion.md).
 
-DuckDB's readers parse every file (CSV with its rejects tables, Parquet, JSON Lines line by
-line), so both engines get the same rows; PostgreSQL receives them through `COPY`.
-
-- Every contract column lands as text; a column the contract does not name is kept in
-  `_extra` (JSON) and reported; a missing optional column is null.
-- A line that can't be parsed still lands, empty but for `_load_error` (line and reason),
-  so staging quarantines it and every landed line is accounted for.
-- A file that can't be read at all is reported in `raw._load_errors` and the other files
-  and sources go on.
-- `raw._load_ledger` holds one row per loaded file (name, checksum, rows, loaded_at):
-  a file whose content was loaded before is skipped, so loading twice adds nothing.
+- Every entry under the landing folder is loaded or listed in `raw._load_errors` with a reason
+  (landing.py); files still being written wait for the next run.
+- A file's identity is its source and path under the landing folder. The ledger
+  (`raw._load_ledger`) keeps one row per loaded version: checksum, size, records counted
+  without the parser, rows written. A path whose latest version has the same checksum is
+  skipped; a changed file is loaded as a new version (`_file_name` gets `@<version>`), whose
+  rows supersede the old ones through staging's normal dedup ranking.
+- One loader at a time per warehouse (warehouse.py); each file commits alone, so a crash
+  leaves every file either fully loaded or not at all.
+- A file that can't be read is listed with the whole reason and the others go on.
 """
 
 from __future__ import annotations
 
-import csv
 import hashlib
 import json
 import sys
@@ -25,31 +23,41 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 
-import duckdb
+from orchestration.ingest import landing as landing_mod
+from orchestration.ingest.contract import load_contract
+from orchestration.ingest.errors import IngestError, explain, first_line
+from orchestration.ingest.readers import READERS
+from orchestration.ingest.readers.common import Batch, FileRead
+from orchestration.ingest.warehouse import DuckDBWarehouse, PostgresWarehouse, Warehouse, open_warehouse, q, raw_columns
 
-from orchestration.ingest.contract import LOAD_COLUMNS, Source, load_contract
-
-FORMATS = {".csv": "csv", ".parquet": "parquet", ".jsonl": "jsonl", ".json": "jsonl"}
+FORMATS = landing_mod.FORMATS
+EXIT_OK, EXIT_FAILED, EXIT_REJECTED = 0, 2, 3
 LEDGER_COLUMNS = {
     "source_name": "text", "file_name": "text", "batch_id": "text", "file_format": "text",
     "checksum": "text", "row_count": "bigint", "malformed_rows": "bigint",
     "extra_columns": "text", "missing_columns": "text", "loaded_at": "timestamp",
+    "file_path": "text", "file_version": "integer", "size_bytes": "bigint",
+    "file_records": "bigint", "encoding": "text", "control_char_rows": "bigint",
+    "warnings": "text",
 }
 ERROR_COLUMNS = {"source_name": "text", "file_name": "text", "line_number": "bigint",
                  "reason": "text", "logged_at": "timestamp"}
-# Reads one line per row: no delimiter or quote character can split it.
-LINES = "delim='\x01', quote='', escape='', header=false, auto_detect=false, columns={'line': 'VARCHAR'}"
+
+__all__ = ["DuckDBWarehouse", "PostgresWarehouse", "load_landing", "open_warehouse"]
 
 
 @dataclass
 class FileResult:
-    source: str
-    file: str
-    status: str  # loaded, skipped (loaded before) or failed
+    source: str | None
+    file: str  # path under the landing folder (with @<version> from the second version on)
+    status: str  # loaded, skipped (loaded before), failed, pending (not ready) or rejected
     rows: int = 0
     malformed: int = 0
+    records: int = 0
+    version: int = 1
     extra_columns: list[str] = field(default_factory=list)
     missing_columns: list[str] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
     error: str | None = None
 
 
@@ -64,18 +72,30 @@ class LoadReport:
     def rows(self) -> int:
         return sum(f.rows for f in self.files if f.status == "loaded")
 
+    @property
+    def malformed(self) -> int:
+        return sum(f.malformed for f in self.files if f.status == "loaded")
+
+    @property
+    def not_loaded(self) -> int:
+        return sum(self.count(s) for s in ("failed", "pending", "rejected"))
+
+    def exit_code(self) -> int:
+        """0: every file loaded (or loaded before) and every line parsed; 3: the load completed
+        but files or lines were rejected (see raw._load_errors)."""
+        return EXIT_REJECTED if self.not_loaded or self.malformed else EXIT_OK
+
     def summary(self) -> str:
-        return (f"{self.count('loaded')} files loaded ({self.rows:,} rows, "
-                f"{sum(f.malformed for f in self.files):,} malformed lines), "
-                f"{self.count('skipped')} skipped as loaded before, {self.count('failed')} failed")
-
-
-def q(name: str) -> str:
-    return '"' + name.replace('"', '""') + '"'
-
-
-def lit(value: str) -> str:
-    return "'" + value.replace("'", "''") + "'"
+        text = (f"{self.count('loaded')} files loaded ({self.rows:,} rows, "
+                f"{self.malformed:,} malformed lines), "
+                f"{self.count('skipped')} skipped as loaded before, {self.count('failed')} failed,"
+                f" {self.count('pending')} still being written, "
+                f"{self.count('rejected')} other entries not loaded")
+        problems = [f"  {f.file}: {f.status}: {f.error}" for f in self.files
+                    if f.status in ("failed", "pending", "rejected")]
+        problems += [f"  {f.file}: {w}" for f in self.files if f.status == "loaded"
+                     for w in f.warnings]
+        return "\n".join([text, *problems])
 
 
 def checksum(path: Path) -> str:
@@ -86,110 +106,6 @@ def checksum(path: Path) -> str:
     return digest.hexdigest()
 
 
-# ---------------------------------------------------------------- reading one file
-
-
-def _select(source: Source, present: dict[str, str], value_sql, extra_sql: str | None,
-            error_sql: str, batch_id: str, file_name: str, loaded_at: str, frm: str) -> str:
-    """The raw row for every record of a file, whatever its format."""
-    cols = [f"{value_sql(present[c]) if c in present else 'null'}::varchar as {q(c)}"
-            for c in source.columns]
-    cols += [
-        f"{extra_sql or 'null'}::varchar as _extra",
-        f"{error_sql}::varchar as _load_error",
-        f"{lit(batch_id)} as _batch_id",
-        f"{lit(file_name)} as _file_name",
-        "_row_number::bigint as _row_number",
-        f"timestamp {lit(loaded_at)} as _loaded_at",
-    ]
-    return f"select {', '.join(cols)} from {frm}"
-
-
-def _json_object(pairs: list[tuple[str, str]]) -> str | None:
-    if not pairs:
-        return None
-    return "json_object(" + ", ".join(f"{lit(k)}, {v}" for k, v in pairs) + ")"
-
-
-def read_file(con: duckdb.DuckDBPyConnection, source: Source, path: Path, fmt: str,
-              table: str, loaded_at: str) -> FileResult:
-    """Parse `path` into the temp table `table` in the raw layout; return what was seen."""
-    batch_id, file_name = path.stem, f"{source.name}/{path.name}"
-    result = FileResult(source.name, file_name, "loaded")
-    spath = lit(str(path))
-    if fmt == "csv":
-        first = con.execute(f"select line from read_csv({spath}, {LINES}) limit 1").fetchone()
-        header = next(csv.reader([first[0] if first and first[0] else ""]), [])
-        names = [h.strip().lower() for h in header]
-        if not names or len(set(names)) != len(names):
-            raise ValueError("the header row is missing, empty or repeats a column name")
-        present = dict(zip(names, header, strict=True))
-        columns = "{" + ", ".join(f"{lit(h)}: 'VARCHAR'" for h in header) + "}"
-        con.execute("drop table if exists reject_errors; drop table if exists reject_scans")
-        con.execute(
-            f"create or replace temp table _file as select *, row_number() over () as _row_number"
-            f" from read_csv({spath}, header=true, auto_detect=false, delim=',', quote='\"',"
-            f" escape='\"', columns={columns}, store_rejects=true)")
-        frm, value_sql = "_file", q
-    elif fmt == "parquet":
-        header = [r[0] for r in con.execute(
-            f"describe select * from read_parquet({spath})").fetchall()]
-        names = [h.strip().lower() for h in header]
-        present = dict(zip(names, header, strict=True))
-        con.execute(f"create or replace temp table _file as select *, row_number() over () as"
-                    f" _row_number from read_parquet({spath})")
-        frm, value_sql = "_file", q
-    else:
-        con.execute(
-            f"create or replace temp table _lines as select line, row_number() over () as"
-            f" _row_number from read_csv({spath}, {LINES})")
-        # JSON functions only ever see valid objects (DuckDB evaluates both sides of AND).
-        con.execute("create or replace temp table _checked as select _row_number, line,"
-                    " case when json_valid(line) then json_type(line) = 'OBJECT' else false end"
-                    " as _ok from _lines where line is not null and trim(line) <> ''")
-        con.execute("create or replace temp table _file as select _row_number, _ok,"
-                    " case when _ok then line end as line from _checked")
-        header = [r[0] for r in con.execute(
-            "select distinct unnest(json_keys(line)) from _file where _ok order by 1").fetchall()]
-        names = [h.strip().lower() for h in header]
-        present = dict(zip(names, header, strict=True))
-        frm = "_file"
-
-        def value_sql(key: str) -> str:
-            return f"json_extract_string(line, {lit('$.' + json.dumps(key))})"
-
-    extras = [n for n in names if n not in source.columns]
-    result.extra_columns = extras
-    result.missing_columns = [c for c in source.columns if c not in present]
-    extra_sql = _json_object([(n, value_sql(present[n])) for n in extras])
-    if fmt == "jsonl":
-        good = _select(source, present, value_sql, extra_sql, "null", batch_id, file_name,
-                       loaded_at, "_file where _ok")
-        bad = _select(source, {}, value_sql, None,
-                      "'line ' || _row_number || ': not a JSON object'", batch_id, file_name,
-                      loaded_at, "_file where not _ok")
-        sql = f"{good} union all {bad}"
-    else:
-        sql = _select(source, present, value_sql, extra_sql, "null", batch_id, file_name,
-                      loaded_at, frm)
-    if fmt == "csv":
-        # Lines the CSV reader rejected: numbered after the good rows, their line in the error.
-        bad = _select(source, {}, q, None,
-                      "'line ' || line || ': ' || error_message",
-                      batch_id, file_name, loaded_at,
-                      "(select line, min(error_message) as error_message,"
-                      " (select count(*) from _file) + row_number() over (order by line)"
-                      " as _row_number from reject_errors group by line)")
-        sql = f"{sql} union all {bad}"
-    con.execute(f"create or replace temp table {table} as {sql}")
-    result.rows, result.malformed = con.execute(
-        f"select count(*), count(_load_error) from {table}").fetchone()
-    return result
-
-
-# ---------------------------------------------------------------- warehouses
-
-
 def _ddl(table: str, columns: dict[str, str]) -> list[str]:
     body = ", ".join(f"{q(c)} {t}" for c, t in columns.items())
     alters = [f"alter table {table} add column if not exists {q(c)} {t}"
@@ -197,182 +113,144 @@ def _ddl(table: str, columns: dict[str, str]) -> list[str]:
     return [f"create table if not exists {table} ({body})", *alters]
 
 
-def raw_columns(source: Source) -> dict[str, str]:
-    return {**{c: "text" for c in source.columns}, **LOAD_COLUMNS}
-
-
-class DuckDBWarehouse:
-    """The raw schema in a DuckDB file; files are parsed on the same connection."""
-
-    def __init__(self, path: Path | str):
-        Path(path).parent.mkdir(parents=True, exist_ok=True)
-        self.con = duckdb.connect(str(path))
-        self.con.execute("set TimeZone = 'UTC'")  # typed Parquet timestamps print in UTC
-        self.reader = self.con
-
-    def execute(self, sql: str, params=None):
-        return self.con.execute(sql, params or [])
-
-    def begin(self):
-        self.con.execute("begin")
-
-    def commit(self):
-        self.con.execute("commit")
-
-    def rollback(self):
-        self.con.execute("rollback")
-
-    def append(self, source: Source, table: str) -> None:
-        cols = ", ".join(q(c) for c in raw_columns(source))
-        self.con.execute(f"insert into raw.{source.name} ({cols}) select {cols} from {table}")
-
-    def close(self):
-        self.con.close()
-
-
-class PostgresWarehouse:
-    """The raw schema in PostgreSQL; DuckDB parses, `COPY` writes."""
-
-    def __init__(self, conninfo: str):
-        import psycopg
-
-        self.con = psycopg.connect(conninfo, autocommit=True)
-        self.reader = duckdb.connect()
-        self.reader.execute("set TimeZone = 'UTC'")
-
-    def execute(self, sql: str, params=None):
-        return self.con.execute(sql.replace("?", "%s"), params or None)
-
-    def begin(self):
-        self.con.execute("begin")
-
-    def commit(self):
-        self.con.execute("commit")
-
-    def rollback(self):
-        self.con.execute("rollback")
-
-    def append(self, source: Source, table: str) -> None:
-        cols = ", ".join(q(c) for c in raw_columns(source))
-        with tempfile.TemporaryDirectory() as tmp:
-            out = Path(tmp) / "rows.csv"
-            self.reader.execute(f"copy (select {cols} from {table}) to {lit(str(out))}"
-                                " (format csv, header false)")
-            with self.con.cursor().copy(
-                    f"copy raw.{source.name} ({cols}) from stdin (format csv)") as copy, \
-                    out.open("rb") as fh:
-                while chunk := fh.read(1 << 20):
-                    copy.write(chunk)
-
-    def close(self):
-        self.con.close()
-        self.reader.close()
-
-
-def open_warehouse(target: str, duckdb_path: str | Path | None = None,
-                   pg_conninfo: str | None = None):
-    if target == "duckdb":
-        return DuckDBWarehouse(duckdb_path)
-    if target == "postgres":
-        return PostgresWarehouse(pg_conninfo)
-    raise ValueError(f"unknown target {target!r}: use 'duckdb' or 'postgres' (CDP_TARGET)")
-
-
-# ---------------------------------------------------------------- the load
-
-
-def ensure_raw_schema(wh) -> None:
+def ensure_raw_schema(wh: Warehouse) -> None:
     wh.execute("create schema if not exists raw")
     for source in load_contract().values():
-        for stmt in _ddl(f"raw.{source.name}", raw_columns(source)):
+        for stmt in _ddl(f"raw.{q(source.name)}", raw_columns(source)):
             wh.execute(stmt)
-    for stmt in (*_ddl("raw._load_ledger", LEDGER_COLUMNS), *_ddl("raw._load_errors",
-                                                                   ERROR_COLUMNS)):
+    for stmt in (*_ddl("raw._load_ledger", LEDGER_COLUMNS),
+                 *_ddl("raw._load_errors", ERROR_COLUMNS)):
         wh.execute(stmt)
+    # exactly once, even if two loaders got past the lock: one row per version of a path
+    wh.execute("create unique index if not exists _load_ledger_version"
+               " on raw._load_ledger (source_name, file_name)")
 
 
 def _now() -> str:
     return datetime.now(UTC).replace(tzinfo=None).isoformat(sep=" ")
 
 
-def _log_error(wh, source: str, file_name: str, line: int | None, reason: str) -> None:
+def _log_error(wh: Warehouse, source: str | None, file_name: str, line: int | None,
+               reason: str) -> None:
     wh.execute("insert into raw._load_errors values (?, ?, ?, ?, ?)",
                [source, file_name, line, reason, _now()])
 
 
-def landing_files(landing: Path) -> tuple[list[tuple[Source, Path]], list[str]]:
-    """The batch files per contract source, in name order, and what does not belong."""
-    contract = load_contract()
-    files, strays = [], []
-    for folder in sorted(p for p in landing.iterdir() if p.is_dir()):
-        if folder.name not in contract:
-            strays.append(f"{folder.name}/: not a source of the landing contract")
-            continue
-        for path in sorted(p for p in folder.iterdir() if p.is_file()):
-            if path.suffix.lower() in FORMATS:
-                files.append((contract[folder.name], path))
-            elif not path.name.startswith("."):
-                strays.append(f"{folder.name}/{path.name}: not .csv, .parquet or .jsonl")
-    return files, strays
+def _log_file_error(wh: Warehouse, logged: set, source: str | None, file_name: str,
+                    reason: str) -> None:
+    """A whole-file problem, logged once: a second run with the same problem adds nothing."""
+    if (file_name, reason) not in logged:
+        _log_error(wh, source, file_name, None, reason)
+        logged.add((file_name, reason))
 
 
-def load_landing(landing: Path | str, wh, quiet: bool = False,
+def load_landing(landing: Path | str, wh: Warehouse, quiet: bool = False,
                  sources: set[str] | None = None) -> LoadReport:
-    """Load every new batch file of every source (or of `sources`); say what happened to each."""
+    """Load every ready new file of every source (or of `sources`); say what happened to each."""
     landing = Path(landing)
     if not landing.is_dir():
         raise FileNotFoundError(
             f"landing folder {landing} does not exist: set CDP_LANDING_DIR or pass --landing, "
             "or run `tianwen generate` first")
-    ensure_raw_schema(wh)
-    report = LoadReport()
-    files, strays = landing_files(landing)
     if sources is not None:
         unknown = sources - set(load_contract())
         if unknown:
             raise ValueError(f"not sources of the landing contract: {', '.join(sorted(unknown))}")
-        files = [(s, p) for s, p in files if s.name in sources]
-        strays = []
-    for stray in strays:
-        _log_error(wh, None, stray.split(":")[0], None, stray)
-        _say(f"ignored {stray}", quiet)
-    seen = {(s, c) for s, c in wh.execute(
-        "select source_name, checksum from raw._load_ledger").fetchall()}
-    for i, (source, path) in enumerate(files, 1):
-        file_name = f"{source.name}/{path.name}"
-        digest = checksum(path)
-        if (source.name, digest) in seen:
-            report.files.append(FileResult(source.name, file_name, "skipped"))
-            continue
-        started, loaded_at = time.monotonic(), _now()
-        try:
-            result = read_file(wh.reader, source, path, FORMATS[path.suffix.lower()],
-                               "_batch", loaded_at)
-            wh.begin()
-            try:
-                wh.append(source, "_batch")
-                wh.execute(
-                    "insert into raw._load_ledger values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                    [source.name, file_name, path.stem, FORMATS[path.suffix.lower()], digest,
-                     result.rows, result.malformed, json.dumps(result.extra_columns),
-                     json.dumps(result.missing_columns), loaded_at])
-                for line, reason in wh.reader.execute(
-                        "select _row_number, _load_error from _batch"
-                        " where _load_error is not null").fetchall():
-                    _log_error(wh, source.name, file_name, line, reason)
-                wh.commit()
-            except Exception:
-                wh.rollback()
-                raise
-            seen.add((source.name, digest))
-        except Exception as exc:  # one bad file must not stop the others
-            reason = str(exc).splitlines()[0][:500]
-            result = FileResult(source.name, file_name, "failed", error=reason)
-            _log_error(wh, source.name, file_name, None, f"file not loaded: {reason}")
+    try:
+        with wh.exclusive():
+            ensure_raw_schema(wh)
+            return _load(landing, wh, quiet, sources)
+    except IngestError:
+        raise
+    except OSError as exc:
+        message = explain(exc)
+        if message:
+            raise IngestError(message) from None
+        raise
+    except Exception as exc:
+        message = explain(exc)
+        if message:
+            raise IngestError(f"{message} ({first_line(exc, 300)})") from None
+        raise
+
+
+def _load(landing: Path, wh: Warehouse, quiet: bool, sources: set[str] | None) -> LoadReport:
+    report = LoadReport()
+    candidates, rejected = landing_mod.scan(landing)
+    if sources is not None:
+        candidates = [e for e in candidates if e.source.name in sources]
+        rejected = [e for e in rejected if e.source and e.source.name in sources]
+    logged = {(f, r) for f, r in wh.execute(
+        "select file_name, reason from raw._load_errors where line_number is null").fetchall()}
+    latest = {}
+    for src, path, _name, version, digest in wh.execute(
+            "select source_name, coalesce(file_path, file_name), file_name,"
+            " coalesce(file_version, 1), checksum from raw._load_ledger"
+            " order by coalesce(file_version, 1)").fetchall():
+        latest[(src, path)] = (version, digest)
+    ready, pending = landing_mod.ready(candidates)
+    for entry in rejected:
+        name = entry.source.name if entry.source else None
+        report.files.append(FileResult(name, entry.rel, "rejected", error=entry.reason))
+        _log_file_error(wh, logged, name, entry.rel, f"not loaded: {entry.reason}")
+    for entry in pending:
+        report.files.append(FileResult(entry.source.name, entry.rel, "pending",
+                                       error=entry.reason))
+        _log_file_error(wh, logged, entry.source.name, entry.rel,
+                        f"not loaded yet: {entry.reason}")
+    for e in report.files:
+        _say(f"{e.file}: {e.status}: {e.error}", quiet)
+    for i, entry in enumerate(ready, 1):
+        started = time.monotonic()
+        result = _load_file(wh, entry, latest, logged)
         report.files.append(result)
-        _say(_describe(result, i, len(files), time.monotonic() - started), quiet)
-    _say(report.summary(), quiet)
+        if result.status != "skipped":
+            _say(_describe(result, i, len(ready), time.monotonic() - started), quiet)
+    _say(report.summary().splitlines()[0], quiet)
     return report
+
+
+def _load_file(wh: Warehouse, entry, latest: dict, logged: set) -> FileResult:
+    source = entry.source
+    try:
+        digest, size = checksum(entry.path), entry.path.stat().st_size
+    except OSError as exc:
+        result = FileResult(source.name, entry.rel, "failed", error=first_line(exc))
+        _log_file_error(wh, logged, source.name, entry.rel, f"file not loaded: {result.error}")
+        return result
+    version, last = latest.get((source.name, entry.rel), (0, None))
+    if last == digest:
+        return FileResult(source.name, entry.rel, "skipped", version=version)
+    version += 1
+    file_name = entry.rel if version == 1 else f"{entry.rel}@{version}"
+    stem = entry.rel.split("/", 1)[1].rsplit(".", 1)[0]
+    batch = Batch(stem if version == 1 else f"{stem}@{version}", file_name, _now())
+    try:
+        with tempfile.TemporaryDirectory(prefix="tianwen-load-") as tmp:
+            read: FileRead = READERS[entry.fmt](wh.reader, source, entry.path, batch, Path(tmp))
+        with wh.transaction():
+            wh.append(source, "_batch")
+            wh.execute(
+                f"insert into raw._load_ledger ({', '.join(LEDGER_COLUMNS)}) values"
+                f" ({', '.join('?' * len(LEDGER_COLUMNS))})",
+                [source.name, file_name, batch.batch_id, entry.fmt, digest, read.rows,
+                 read.malformed, json.dumps(read.extra_columns), json.dumps(read.missing_columns),
+                 batch.loaded_at, entry.rel, version, size, read.records, read.encoding,
+                 read.control_rows, json.dumps(read.warnings, ensure_ascii=False)])
+            for line, reason in wh.reader.execute(
+                    "select _row_number, _load_error from _batch"
+                    " where _load_error is not null order by _row_number").fetchall():
+                _log_error(wh, source.name, file_name, line, reason)
+    except Exception as exc:  # one bad file must not stop the others
+        if explain(exc) and not isinstance(exc, ValueError):
+            raise  # disk full, server gone: every later file would fail the same way
+        reason = first_line(exc)
+        _log_file_error(wh, logged, source.name, entry.rel, f"file not loaded: {reason}")
+        return FileResult(source.name, entry.rel, "failed", version=version, error=reason)
+    latest[(source.name, entry.rel)] = (version, digest)
+    return FileResult(source.name, file_name, "loaded", rows=read.rows, malformed=read.malformed,
+                      records=read.records, version=version, extra_columns=read.extra_columns,
+                      missing_columns=read.missing_columns, warnings=read.warnings)
 
 
 def _describe(r: FileResult, i: int, total: int, seconds: float) -> str:
@@ -380,12 +258,17 @@ def _describe(r: FileResult, i: int, total: int, seconds: float) -> str:
     if r.status == "failed":
         return head + f"FAILED ({r.error})"
     parts = [f"{r.rows:,} rows in {seconds:.1f}s"]
+    if r.version > 1:
+        parts.append(f"version {r.version} (supersedes the earlier ones)")
     if r.malformed:
         parts.append(f"{r.malformed:,} malformed lines")
+    if r.records != r.rows:
+        parts.append(f"{r.records:,} records counted in the file")
     if r.extra_columns:
         parts.append("extra columns kept in _extra: " + ", ".join(r.extra_columns))
     if r.missing_columns:
         parts.append("columns absent (null): " + ", ".join(r.missing_columns))
+    parts += r.warnings
     return head + "; ".join(parts)
 
 

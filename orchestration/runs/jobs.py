@@ -11,8 +11,7 @@ import dagster as dg
 
 from orchestration import config
 from orchestration.ingest.assets import raw_key
-from orchestration.ingest.contract import load_contract
-from orchestration.ingest.loader import FORMATS
+from orchestration.ingest.landing import ready_snapshot
 
 pipeline_job = dg.define_asset_job(
     "tianwen_pipeline",
@@ -34,17 +33,8 @@ micro_batch_job = dg.define_asset_job(
 
 
 def landing_snapshot() -> dict[str, list]:
-    """Batch files per contract source: name -> [size, mtime]."""
-    landing = config.landing_dir()
-    files = {}
-    for source in load_contract():
-        folder = landing / source
-        if folder.is_dir():
-            for path in folder.iterdir():
-                if path.is_file() and path.suffix.lower() in FORMATS:
-                    stat = path.stat()
-                    files[f"{source}/{path.name}"] = [stat.st_size, int(stat.st_mtime)]
-    return files
+    """Ready batch files (settled, done marker present if required): path -> [size, mtime]."""
+    return ready_snapshot(config.landing_dir())
 
 
 def touched_sources(before: dict, now: dict) -> set[str]:

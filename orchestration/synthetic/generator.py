@@ -636,6 +636,36 @@ def write_batch(con, table: pa.Table, path: Path, fmt: str) -> None:
     con.unregister("batch_rows")
 
 
+MARKER = ".tianwen-generated"  # what the generator wrote into a folder, one path a line
+
+
+def claim_folder(folder: Path) -> None:
+    """Make `folder` empty and ours: create it, or clear it if it holds exactly what an earlier
+    run of the generator wrote there. Anything else is someone's data: refuse, never delete."""
+    if not folder.exists():
+        folder.mkdir(parents=True)
+        return
+    if not folder.is_dir():
+        raise ValueError(f"{folder} is not a folder: choose another --landing/--truth")
+    present = sorted(p.relative_to(folder).as_posix() for p in folder.rglob("*")
+                     if p.name != MARKER and not p.is_dir())  # empty sub-folders are empty
+    marker = folder / MARKER
+    if not present:  # nothing but empty folders (and our marker): nothing to lose
+        shutil.rmtree(folder)
+        folder.mkdir(parents=True)
+        return
+    written = set(json.loads(marker.read_text())) if marker.is_file() else None
+    if written is None or not set(present) <= written:
+        foreign = present if written is None else sorted(set(present) - written)
+        raise ValueError(
+            f"{folder} is not empty and was not written by the generator "
+            f"({len(foreign)} other entries, e.g. {foreign[0]}): the generator writes only into "
+            "a new or empty folder. Point CDP_LANDING_DIR / --landing (and CDP_TRUTH_DIR / "
+            "--truth) at one, or empty it yourself")
+    shutil.rmtree(folder)
+    folder.mkdir(parents=True)
+
+
 def malformed_lines(fmt: str, ncols: int, k: int) -> list[str]:
     if fmt == "csv":  # alternately too many and too few fields
         return [",".join(["x"] * (ncols + 2)) if i % 2 == 0 else "x" for i in range(k)]
@@ -655,9 +685,7 @@ def generate(landing: Path, truth: Path, people: int = 10_000, days: int = 3,
     rng = np.random.default_rng(seed)
     landing, truth = Path(landing), Path(truth)
     for folder in (landing, truth):
-        if folder.exists():
-            shutil.rmtree(folder)
-        folder.mkdir(parents=True)
+        claim_folder(folder)
     t0 = time.monotonic()
     pop = People(people, rng, window_start, days)
     _log(f"population of {people:,} people ready ({time.monotonic() - t0:.1f}s)", quiet)
@@ -707,5 +735,9 @@ def generate(landing: Path, truth: Path, people: int = 10_000, days: int = 3,
     con.execute(f"copy (select distinct * from truth_rows order by all) "
                 f"to '{truth / 'identifiers.parquet'}' (format parquet)")
     (truth / "manifest.json").write_text(json.dumps(manifest, indent=2))
+    for folder in (landing, truth):
+        written = sorted(p.relative_to(folder).as_posix() for p in folder.rglob("*")
+                         if not p.is_dir())
+        (folder / MARKER).write_text(json.dumps(written, indent=0))
     _log(f"done in {time.monotonic() - t0:.1f}s: {landing}", quiet)
     return manifest

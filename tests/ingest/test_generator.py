@@ -108,3 +108,23 @@ def test_manifest_adds_up(sample):
 def test_rejects_nonsense_sizes(tmp_path):
     with pytest.raises(ValueError, match="--people"):
         generate(tmp_path / "l", tmp_path / "t", people=0, end_date=date(2026, 1, 1), quiet=True)
+
+
+def test_refuses_a_folder_it_did_not_write_and_reuses_its_own(tmp_path):
+    small = {**SAMPLE, "people": 200, "days": 2}
+    landing, truth = tmp_path / "landing", tmp_path / "truth"
+    (landing / "crm_members").mkdir(parents=True)
+    precious = landing / "crm_members" / "real.csv"
+    precious.write_text("member_id\nM1\n")
+    with pytest.raises(ValueError, match="not written by the generator"):
+        generate(landing, truth, quiet=True, **small)
+    assert precious.read_text() == "member_id\nM1\n"
+    # an empty folder is fine, and so is one the generator wrote before
+    precious.unlink()
+    generate(landing, truth, quiet=True, **small)
+    generate(landing, truth, quiet=True, **small)
+    # a file dropped into a generated folder makes it someone's data again
+    (landing / "crm_members" / "added.csv").write_text("member_id\nM2\n")
+    with pytest.raises(ValueError, match="added.csv"):
+        generate(landing, truth, quiet=True, **small)
+    assert (landing / "crm_members" / "added.csv").exists()

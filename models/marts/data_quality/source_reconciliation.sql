@@ -1,4 +1,6 @@
-{#- Per source: rows landed in raw = rows staged + duplicates removed + rows quarantined.
+{#- Per source: rows landed in raw = rows staged + duplicates removed + rows quarantined,
+    and raw rows = records the loader counted in the files without their parser (lines outside
+    quotes, JSON lines, Parquet footer rows), so a parser that swallows lines shows too.
     Each count is taken from its own model, so a model that drops or repeats rows shows. -#}
 {%- set sources = var('tianwen_sources') -%}
 
@@ -7,7 +9,9 @@ with
 ledger as (
     select
         source_name,
-        sum(row_count) as ledger_rows
+        sum(row_count) as ledger_rows,
+        -- ledgers written before record counting have none: their rows stand in
+        sum(coalesce(file_records, row_count)) as file_records
     from {{ source('loader', 'load_ledger') }}
     group by source_name
 ),
@@ -39,6 +43,7 @@ counts as (
 final as (
     select
         cast(counts.source_name as {{ dbt.type_string() }}) as source_name,
+        cast(coalesce(ledger.file_records, 0) as {{ dbt.type_bigint() }}) as file_records,
         cast(coalesce(ledger.ledger_rows, 0) as {{ dbt.type_bigint() }}) as ledger_rows,
         cast(counts.landed_rows as {{ dbt.type_bigint() }}) as landed_rows,
         cast(counts.staged_rows as {{ dbt.type_bigint() }}) as staged_rows,
@@ -48,6 +53,7 @@ final as (
             counts.landed_rows
             = counts.staged_rows + counts.duplicate_rows + coalesce(quarantined.quarantined_rows, 0)
             and counts.landed_rows = coalesce(ledger.ledger_rows, 0)
+            and counts.landed_rows = coalesce(ledger.file_records, 0)
         ) as is_reconciled
     from counts
     left join ledger on counts.source_name = ledger.source_name

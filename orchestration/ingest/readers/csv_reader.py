@@ -1,0 +1,133 @@
+"""CSV: RFC 4180, header row, comma separated; UTF-8 (with or without BOM), GB18030/GBK or the
+source's declared encoding.
+
+DuckDB's CSV reader parses (fast, with a rejects table), but never sees the landing path: it
+reads a link or a UTF-8 copy in a private temp folder, so no file name is ever taken as a glob
+pattern. Records are counted in Python first (lines outside quotes); a quote left open at the
+end of the file would swallow every later line into one bad row, so those lines are cut off
+before parsing and each lands as a malformed row of its own."""
+
+from __future__ import annotations
+
+import csv
+import os
+from pathlib import Path
+
+from orchestration.ingest.contract import Source
+from orchestration.ingest.readers.common import (
+    Batch,
+    FileRead,
+    detect_encoding,
+    finish,
+    json_object_sql,
+    python_encoding,
+)
+from orchestration.ingest.warehouse import lit, q
+
+# DuckDB's default (2 MB) rejects a long free-text field; a longer line is still rejected
+# with DuckDB's whole message.
+MAX_LINE_BYTES = 256 * 1024 * 1024
+
+
+def read(con, source: Source, path: Path, batch: Batch, tmp: Path) -> FileRead:
+    result = FileRead(encoding=detect_encoding(path, source.encoding))
+    staged = tmp / "data.csv"
+    open_at, tail = _stage(path, result.encoding, staged)
+    records = _count(staged)
+    result.records = max(records - 1, 0) + len(tail)  # minus the header
+    with staged.open(encoding="utf-8-sig", newline="") as fh:
+        header = next(csv.reader(fh), [])
+    names = [h.strip().lower() for h in header]
+    if not any(names):
+        raise ValueError("the header row is missing or empty: the first line must name the "
+                         "columns")
+    repeated = sorted({n for n in names if names.count(n) > 1})
+    if repeated:
+        raise ValueError("the header repeats column(s) " + ", ".join(repeated)
+                         + " (compared without case): rename them upstream")
+    present = dict(zip(names, header, strict=True))
+    columns = "{" + ", ".join(f"{lit(h)}: 'VARCHAR'" for h in header) + "}"
+    con.execute("drop table if exists reject_errors; drop table if exists reject_scans")
+    con.execute(
+        "create or replace temp table _parsed as select *, row_number() over () as _row_number"
+        f" from read_csv({lit(str(staged))}, header=true, auto_detect=false, delim=',',"
+        f" quote='\"', escape='\"', columns={columns}, store_rejects=true,"
+        f" max_line_size={MAX_LINE_BYTES})")
+    con.execute("create or replace temp table _tail (line bigint, msg varchar)")
+    if tail:
+        con.executemany("insert into _tail values (?, ?)", [
+            [n, f"unterminated quoted field opened at line {open_at}: the rest of the file "
+                "can't be split into records"] for n in tail])
+    extras = [n for n in names if n not in source.columns]
+    extra_sql = json_object_sql([(n, q(present[n])) for n in extras])
+    empty = ", ".join(f"null as {q(h)}" for h in header)
+    con.execute(f"""
+        create or replace temp table _file as
+        select *, null::varchar as _load_error from _parsed
+        union all
+        select {empty}, (select count(*) from _parsed) + row_number() over (order by line),
+            'line ' || line || ': ' || msg
+        from (
+            select line, string_agg(error_message, '; ' order by error_message) as msg
+            from reject_errors group by line
+            union all
+            select line, msg from _tail
+        )""")
+    result.extra_columns = extras
+    result.missing_columns = [c for c in source.columns if c not in present]
+    finish(con, source, {c: q(present[c]) for c in source.columns if c in present},
+           extra_sql, batch, result)
+    return result
+
+
+def _stage(path: Path, encoding: str, staged: Path) -> tuple[int | None, list[int]]:
+    """A UTF-8 file for DuckDB at `staged` (a link when no change is needed). Returns the line
+    where a quote is left open at the end of the file (or None) and the non-blank lines from
+    there on, which the copy leaves out."""
+    open_at, tail = _open_quote_line(path, encoding), []
+    if encoding.replace("-", "").lower() in ("utf8", "utf8sig") and open_at is None:
+        os.symlink(path.resolve(), staged)
+        return None, tail
+    with path.open(encoding=python_encoding(encoding), newline="") as src, \
+            staged.open("w", encoding="utf-8", newline="") as dst:
+        for n, line in enumerate(_lines(src), 1):
+            if open_at is None or n < open_at:
+                dst.write(line)
+            elif line.strip("\r\n"):
+                tail.append(n)
+    return open_at, tail
+
+
+def _lines(fh):
+    """Physical lines ending in '\\n' (a lone '\\r' or a control byte does not end a line)."""
+    pending = ""
+    while chunk := fh.read(1 << 20):
+        pending += chunk
+        *lines, pending = pending.split("\n")
+        for line in lines:
+            yield line + "\n"
+    if pending:
+        yield pending
+
+
+def _open_quote_line(path: Path, encoding: str) -> int | None:
+    in_quote, start = False, None
+    with path.open(encoding=python_encoding(encoding), newline="") as fh:
+        for n, line in enumerate(_lines(fh), 1):
+            if not in_quote:
+                start = n
+            if line.count('"') % 2:
+                in_quote = not in_quote
+    return start if in_quote else None
+
+
+def _count(staged: Path) -> int:
+    """Records outside quotes; blank lines are none."""
+    records, in_quote = 0, False
+    with staged.open(encoding="utf-8-sig", newline="") as fh:
+        for line in _lines(fh):
+            if not in_quote and line.strip("\r\n"):
+                records += 1
+            if line.count('"') % 2:
+                in_quote = not in_quote
+    return records

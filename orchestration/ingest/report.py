@@ -1,0 +1,19 @@
+"""What `tianwen run` hands back: the summary text plus the exit code of its load."""
+
+from __future__ import annotations
+
+from orchestration.ingest.loader import EXIT_OK, LoadReport
+
+
+class RunSummary(str):
+    """The printed summary; a str, so existing callers keep working, with the exit code."""
+
+    exit_code: int = EXIT_OK
+
+    @classmethod
+    def of(cls, text: str, report: LoadReport) -> RunSummary:
+        if report.exit_code() != EXIT_OK:
+            text += "\n\nlanding files or lines not loaded (raw._load_errors):\n" + report.summary()
+        out = cls(text)
+        out.exit_code = report.exit_code()
+        return out
