@@ -21,7 +21,7 @@ from pathlib import Path
 import duckdb
 
 from orchestration.ingest.contract import LOAD_COLUMNS, Source
-from orchestration.ingest.errors import IngestError, explain
+from orchestration.ingest.errors import IngestError, explain, first_line
 
 # Any 64-bit number unique to this project: the advisory lock every loader takes.
 PG_LOCK_KEY = 0x7469616E77656E  # "tianwen"
@@ -115,8 +115,8 @@ class DuckDBWarehouse(Warehouse):
             self.con = _retry(lambda: duckdb.connect(str(self.path)), lock_timeout(),
                               lambda r: isinstance(r, Exception) and "lock" in str(r).lower())
         except Exception as exc:
-            raise IngestError(f"cannot open DuckDB warehouse {self.path}: "
-                              f"{explain(exc) or exc}") from None
+            raise IngestError(f"cannot open DuckDB warehouse {self.path} (CDP_DUCKDB_PATH): "
+                              f"{explain(exc) or first_line(exc, 500)}") from None
         self.con.execute("set TimeZone = 'UTC'")  # typed Parquet timestamps print in UTC
         self.reader = self.con
 
@@ -164,7 +164,8 @@ class PostgresWarehouse(Warehouse):
         try:
             self.con = psycopg.connect(conninfo, autocommit=True, connect_timeout=10)
         except psycopg.Error as exc:
-            raise IngestError(f"cannot connect to PostgreSQL: {explain(exc) or exc}") from None
+            raise IngestError("cannot connect to PostgreSQL: "
+                              f"{explain(exc) or first_line(exc, 500)}") from None
         self.reader = duckdb.connect()
         self.reader.execute("set TimeZone = 'UTC'")
 
