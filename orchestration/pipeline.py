@@ -8,7 +8,7 @@ from pathlib import Path
 from orchestration import config
 from orchestration.dbt.runner import run_dbt
 from orchestration.ingest.loader import LoadReport, load_landing, open_warehouse
-from orchestration.ingest.report import RunSummary
+from orchestration.ingest.report import IDENTIFIER_REJECTIONS_SQL, RunSummary, identifier_rejection_lines
 
 
 def warehouse(target: str):
@@ -62,6 +62,7 @@ def summary(target: str) -> str:
     lines += [f"  {code:<20} {n:>10,}" for code, n in reasons] or ["  none"]
     lines += ["", "identifier occurrences (distinct values, junk occurrences):"]
     lines += [f"  {t:<16} {n:>10,} ({d:,} distinct, {j:,} junk)" for t, n, d, j in ids]
+    lines += identifier_rejection_lines(query(target, IDENTIFIER_REJECTIONS_SQL))
     stats = query(target, "select identifiers, edges, customers, singletons, largest_customer,"
                           " largest_component, rounds, recomputed_identifiers, conflicts"
                           " from marts.identity_graph_stats order by computed_at desc limit 1")

@@ -59,13 +59,15 @@
     end
 {%- endmacro %}
 
-{#- 15 digits (spaces and dashes dropped) whose Luhn check digit is right. -#}
+{#- A handset id: an IMEI, 15 digits (spaces and dashes dropped) whose Luhn check digit is
+    right, or a MEID (China Telecom's CDMA handsets), 14 hex digits, in upper case. -#}
 {% macro normalize_imei(column) -%}
-    {%- set cleaned = "regexp_replace(" ~ column ~ ", '[[:space:]-]', '', 'g')" -%}
+    {%- set cleaned = "upper(regexp_replace(" ~ column ~ ", '[[:space:]-]', '', 'g'))" -%}
     {#- nested, not AND: DuckDB evaluates both sides of AND, and the cast needs digits -#}
     case
         when {{ cleaned }} ~ '^[0-9]{15}$' then
             case when {{ _luhn_sum(cleaned, 15) }} % 10 = 0 then {{ cleaned }} end
+        when {{ cleaned }} ~ '^[0-9A-F]{14}$' then {{ cleaned }}
     end
 {%- endmacro %}
 
@@ -108,5 +110,37 @@
     {%- set cleaned = "upper(regexp_replace(" ~ column ~ ", '[[:space:]-]', '', 'g'))" -%}
     case
         when {{ cleaned }} ~ '^[0-9A-Z]{4,32}$' then {{ cleaned }}
+    end
+{%- endmacro %}
+
+{#- Why normalize_identifier turned a present raw value into null: a short code for
+    marts.identifier_rejections. Only meaningful where the raw value is present and the
+    normalised one is null. -#}
+{% macro identifier_rejection_reason(identifier_type, column) -%}
+    {%- if identifier_type == 'mobile' -%}
+        {%- set digits = "regexp_replace(" ~ column ~ ", '[[:space:]()+.-]', '', 'g')" -%}
+    case
+        when not {{ digits }} ~ '^[0-9]+$' then 'not_digits'
+        when {{ digits }} ~ '^(0086|86)?[0-9]{11}$' then 'not_mainland_mobile'
+        else 'wrong_length'
+    end
+    {%- elif identifier_type == 'imei' -%}
+        {%- set cleaned = "upper(regexp_replace(" ~ column ~ ", '[[:space:]-]', '', 'g'))" -%}
+    case
+        when {{ cleaned }} ~ '^[0-9]{15}$' then 'bad_check_digit'
+        when {{ cleaned }} ~ '^[0-9A-F]+$' then 'wrong_length'
+        else 'bad_characters'
+    end
+    {%- else -%}
+    'bad_format'
+    {%- endif -%}
+{%- endmacro %}
+
+{#- A value fit to show in a report: first three and last two characters, the rest masked;
+    short values are masked whole. -#}
+{% macro mask_identifier(column) -%}
+    case
+        when length({{ column }}) <= 6 then repeat('*', length({{ column }}))
+        else left({{ column }}, 3) || repeat('*', length({{ column }}) - 5) || right({{ column }}, 2)
     end
 {%- endmacro %}

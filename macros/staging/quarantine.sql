@@ -33,6 +33,17 @@
     {{ column }} > {{ dbt.dateadd('hour', var('future_tolerance_hours'), '_loaded_at') }}
 {%- endmacro %}
 
+{#- A date or time no real record can hold: before var('min_plausible_timestamp') (a
+    placeholder such as 0001-01-01 or 1900-01-01, or a typo). Reason code implausible_date. -#}
+{% macro is_implausible(column) -%}
+    {{ column }} < cast('{{ var("min_plausible_timestamp") }}' as {{ dbt.type_timestamp() }})
+{%- endmacro %}
+
+{#- A birth date giving an age over var('max_age_years') when the row arrived. -#}
+{% macro is_implausible_birth_date(column) -%}
+    {{ column }} < {{ dbt.dateadd('year', -1 * var('max_age_years'), '_loaded_at') }}
+{%- endmacro %}
+
 {#- 1 for the row that survives among the unquarantined rows of one key: the latest
     version (then the latest received) when the source has a version column, else the
     first received. Null for quarantined rows. -#}

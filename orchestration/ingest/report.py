@@ -17,3 +17,17 @@ class RunSummary(str):
         out = cls(text)
         out.exit_code = report.exit_code()
         return out
+
+
+IDENTIFIER_REJECTIONS_SQL = (
+    "select identifier_type, reason, sum(rejected_count) from marts.identifier_rejections"
+    " group by identifier_type, reason order by identifier_type, reason")
+
+
+def identifier_rejection_lines(rows: list[tuple]) -> list[str]:
+    """A line per identifier type: how many values were rejected, by reason."""
+    by_type: dict[str, list[str]] = {}
+    for identifier_type, reason, n in rows:
+        by_type.setdefault(identifier_type, []).append(f"{int(n):,} {reason}")
+    lines = ["", "identifiers rejected (marts.identifier_rejections):"]
+    return lines + ([f"  {t:<16} {', '.join(r)}" for t, r in by_type.items()] or ["  none"])

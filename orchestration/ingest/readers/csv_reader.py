@@ -32,9 +32,9 @@ MAX_LINE_BYTES = 256 * 1024 * 1024
 def read(con, source: Source, path: Path, batch: Batch, tmp: Path) -> FileRead:
     result = FileRead(encoding=detect_encoding(path, source.encoding))
     staged = tmp / "data.csv"
-    open_at, tail = _stage(path, result.encoding, staged)
-    records = _count(staged)
-    result.records = max(records - 1, 0) + len(tail)  # minus the header
+    records, open_at = _scan(path, result.encoding)
+    tail = _stage(path, result.encoding, staged, open_at)
+    result.records = max(records - 1, 0)  # minus the header
     with staged.open(encoding="utf-8-sig", newline="") as fh:
         header = next(csv.reader(fh), [])
     names = [h.strip().lower() for h in header]
@@ -80,14 +80,14 @@ def read(con, source: Source, path: Path, batch: Batch, tmp: Path) -> FileRead:
     return result
 
 
-def _stage(path: Path, encoding: str, staged: Path) -> tuple[int | None, list[int]]:
-    """A UTF-8 file for DuckDB at `staged` (a link when no change is needed). Returns the line
-    where a quote is left open at the end of the file (or None) and the non-blank lines from
-    there on, which the copy leaves out."""
-    open_at, tail = _open_quote_line(path, encoding), []
+def _stage(path: Path, encoding: str, staged: Path, open_at: int | None) -> list[int]:
+    """A UTF-8 file for DuckDB at `staged` (a link when no change is needed). When a quote is
+    left open at the end of the file, the copy stops before the line that opened it; returns
+    the numbers of the non-blank lines left out."""
+    tail: list[int] = []
     if encoding.replace("-", "").lower() in ("utf8", "utf8sig") and open_at is None:
         os.symlink(path.resolve(), staged)
-        return None, tail
+        return tail
     with path.open(encoding=python_encoding(encoding), newline="") as src, \
             staged.open("w", encoding="utf-8", newline="") as dst:
         for n, line in enumerate(_lines(src), 1):
@@ -95,7 +95,7 @@ def _stage(path: Path, encoding: str, staged: Path) -> tuple[int | None, list[in
                 dst.write(line)
             elif line.strip("\r\n"):
                 tail.append(n)
-    return open_at, tail
+    return tail
 
 
 def _lines(fh):
@@ -110,24 +110,22 @@ def _lines(fh):
         yield pending
 
 
-def _open_quote_line(path: Path, encoding: str) -> int | None:
-    in_quote, start = False, None
+def _scan(path: Path, encoding: str) -> tuple[int, int | None]:
+    """Records outside quotes (blank lines are none), the header included, and the line whose
+    quote is still open at the end of the file (None if every quote closes). Each non-blank
+    line from that one on counts as a record: the parser must not swallow them."""
+    records, in_quote, start, inside = 0, False, None, 0
     with path.open(encoding=python_encoding(encoding), newline="") as fh:
         for n, line in enumerate(_lines(fh), 1):
+            blank = not line.strip("\r\n")
             if not in_quote:
                 start = n
+                records += not blank
+            else:
+                inside += not blank
             if line.count('"') % 2:
                 in_quote = not in_quote
-    return start if in_quote else None
-
-
-def _count(staged: Path) -> int:
-    """Records outside quotes; blank lines are none."""
-    records, in_quote = 0, False
-    with staged.open(encoding="utf-8-sig", newline="") as fh:
-        for line in _lines(fh):
-            if not in_quote and line.strip("\r\n"):
-                records += 1
-            if line.count('"') % 2:
-                in_quote = not in_quote
-    return records
+                inside = 0  # opened, or closed: lines within a closed quote are one record
+    if in_quote:
+        records += inside
+    return records, (start if in_quote else None)

@@ -6,6 +6,7 @@
     {'reason': 'invalid_value', 'column': 'event_at'},
     {'reason': 'invalid_value', 'column': 'received_at'},
     {'reason': 'future_timestamp', 'column': 'event_at', 'when': is_future('event_at')},
+    {'reason': 'implausible_date', 'column': 'event_at', 'when': is_implausible('event_at')},
 ] -%}
 
 with

@@ -7,8 +7,11 @@
     {'reason': 'invalid_value', 'column': 'registered_at'},
     {'reason': 'invalid_value', 'column': 'updated_at'},
     {'reason': 'future_timestamp', 'column': 'birth_date', 'when': is_future('birth_date')},
+    {'reason': 'implausible_date', 'column': 'birth_date', 'when': is_implausible_birth_date('birth_date')},
     {'reason': 'future_timestamp', 'column': 'registered_at', 'when': is_future('registered_at')},
+    {'reason': 'implausible_date', 'column': 'registered_at', 'when': is_implausible('registered_at')},
     {'reason': 'future_timestamp', 'column': 'updated_at', 'when': is_future('updated_at')},
+    {'reason': 'implausible_date', 'column': 'updated_at', 'when': is_implausible('updated_at')},
 ] -%}
 
 with

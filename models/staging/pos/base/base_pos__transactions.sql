@@ -6,6 +6,7 @@
     {'reason': 'missing_value', 'column': 'txn_at', 'when': 'raw_txn_at is null'},
     {'reason': 'invalid_value', 'column': 'txn_at'},
     {'reason': 'future_timestamp', 'column': 'txn_at', 'when': is_future('txn_at')},
+    {'reason': 'implausible_date', 'column': 'txn_at', 'when': is_implausible('txn_at')},
 ] -%}
 
 with

@@ -8,6 +8,7 @@
     {'reason': 'missing_value', 'column': 'event_at', 'when': 'raw_event_at is null'},
     {'reason': 'invalid_value', 'column': 'event_at'},
     {'reason': 'future_timestamp', 'column': 'event_at', 'when': is_future('event_at')},
+    {'reason': 'implausible_date', 'column': 'event_at', 'when': is_implausible('event_at')},
 ] -%}
 
 with

@@ -6,6 +6,7 @@
     {'reason': 'missing_value', 'column': 'requested_at', 'when': 'raw_requested_at is null'},
     {'reason': 'invalid_value', 'column': 'requested_at'},
     {'reason': 'future_timestamp', 'column': 'requested_at', 'when': is_future('requested_at')},
+    {'reason': 'implausible_date', 'column': 'requested_at', 'when': is_implausible('requested_at')},
 ] -%}
 
 with

@@ -11,7 +11,9 @@
     {'reason': 'invalid_value', 'column': 'ordered_at'},
     {'reason': 'invalid_value', 'column': 'updated_at'},
     {'reason': 'future_timestamp', 'column': 'ordered_at', 'when': is_future('ordered_at')},
+    {'reason': 'implausible_date', 'column': 'ordered_at', 'when': is_implausible('ordered_at')},
     {'reason': 'future_timestamp', 'column': 'updated_at', 'when': is_future('updated_at')},
+    {'reason': 'implausible_date', 'column': 'updated_at', 'when': is_implausible('updated_at')},
 ] -%}
 
 with

@@ -5,7 +5,9 @@
     {'reason': 'invalid_value', 'column': 'unsubscribed_at'},
     {'reason': 'invalid_value', 'column': 'updated_at'},
     {'reason': 'future_timestamp', 'column': 'subscribed_at', 'when': is_future('subscribed_at')},
+    {'reason': 'implausible_date', 'column': 'subscribed_at', 'when': is_implausible('subscribed_at')},
     {'reason': 'future_timestamp', 'column': 'updated_at', 'when': is_future('updated_at')},
+    {'reason': 'implausible_date', 'column': 'updated_at', 'when': is_implausible('updated_at')},
 ] -%}
 
 with
