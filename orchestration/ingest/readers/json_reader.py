@@ -21,15 +21,18 @@ from orchestration.ingest.readers.common import Batch, FileRead, detect_encoding
 from orchestration.ingest.warehouse import q
 
 
-class _Object(dict):
-    """A JSON object that remembers its keys in order, repeats included."""
+class _Repeated(dict):
+    """A JSON object in which some key appears more than once."""
 
-    keys_seen: list[str]
+    repeated: list[str]
 
 
-def _object(pairs: list[tuple[str, object]]) -> _Object:
-    obj = _Object(pairs)
-    obj.keys_seen = [k for k, _ in pairs]
+def _object(pairs: list[tuple[str, object]]) -> dict:
+    obj = dict(pairs)
+    if len(obj) != len(pairs):
+        obj = _Repeated(obj)
+        keys = [k for k, _ in pairs]
+        obj.repeated = sorted({k for k in keys if keys.count(k) > 1})
     return obj
 
 
@@ -50,52 +53,74 @@ def _text(value) -> str | None:
 
 
 class _Collector:
+    """Rows column by column; how an object's keys map to columns is worked out once per
+    key set (the objects of one file nearly always share it)."""
+
     def __init__(self, source: Source):
         self.source = source
-        self.rows: list[dict] = []
+        self.names = [*source.columns, "_extra", "_load_error", "_row_number"]
+        self.data: dict[str, list] = {n: [] for n in self.names}
         self.keys: set[str] = set()
         self.extras: set[str] = set()
         self.collisions: set[str] = set()
+        self.plans: dict[tuple, tuple[list, list]] = {}
 
-    def add(self, number: int, value, where: str) -> None:
-        row = {"_row_number": number, "_load_error": None, "_extra": None}
-        if not isinstance(value, dict):
-            kind = type(value).__name__ if value is not None else "null"
-            kind = {"list": "an array", "str": "a string", "_Object": "an object"}.get(kind, kind)
-            row["_load_error"] = f"{where}: not a JSON object but {kind}"
-            self.rows.append(row)
-            return
-        repeated = sorted({k for k in value.keys_seen if value.keys_seen.count(k) > 1})
-        if repeated:
-            row["_load_error"] = (f"{where}: key(s) {', '.join(map(repr, repeated))} appear "
-                                  "more than once in one object: which value is meant?")
-            self.rows.append(row)
-            return
+    def bad(self, number: int, error: str) -> None:
+        for n in self.source.columns:
+            self.data[n].append(None)
+        self.data["_extra"].append(None)
+        self.data["_load_error"].append(error)
+        self.data["_row_number"].append(number)
+
+    def _plan(self, keys: tuple) -> tuple[list, list]:
+        """([(column, key)], [extra keys]) for objects with these keys."""
         by_name: dict[str, list[str]] = {}
-        for key in value:
+        for key in keys:
             by_name.setdefault(key.strip().lower(), []).append(key)
-        extra = {}
-        for name, keys in by_name.items():
+        columns, extra = [], []
+        for name, spellings in by_name.items():
             if name in self.source.columns:
-                chosen = name if name in keys else keys[0]
-                row[name] = _text(value[chosen])
+                chosen = name if name in spellings else spellings[0]
+                columns.append((name, chosen))
                 self.keys.add(name)
-                others = [k for k in keys if k != chosen]
+                others = [k for k in spellings if k != chosen]
                 if others:
-                    self.collisions.add("/".join(keys))
-                    extra.update({k: _text(value[k]) for k in others})
+                    self.collisions.add("/".join(spellings))
+                    extra += others
             else:
                 self.extras.add(name)
-                extra.update({k: _text(value[k]) for k in keys})
-        row["_extra"] = json_dumps(extra) if extra else None
-        self.rows.append(row)
+                extra += spellings
+        return columns, extra
+
+    def add(self, number: int, value, where: str) -> None:
+        if not isinstance(value, dict):
+            kind = {list: "an array", str: "a string"}.get(type(value), type(value).__name__)
+            self.bad(number, f"{where}: not a JSON object but {'null' if value is None else kind}")
+            return
+        if isinstance(value, _Repeated):
+            self.bad(number, f"{where}: key(s) {', '.join(map(repr, value.repeated))} appear "
+                             "more than once in one object: which value is meant?")
+            return
+        keys = tuple(value)
+        plan = self.plans.get(keys)
+        if plan is None:
+            plan = self.plans[keys] = self._plan(keys)
+        columns, extra = plan
+        filled = set()
+        for column, key in columns:
+            self.data[column].append(_text(value[key]))
+            filled.add(column)
+        for column in self.source.columns:
+            if column not in filled:
+                self.data[column].append(None)
+        self.data["_extra"].append(
+            json_dumps({k: _text(value[k]) for k in extra}) if extra else None)
+        self.data["_load_error"].append(None)
+        self.data["_row_number"].append(number)
 
     def to_duckdb(self, con, batch: Batch, result: FileRead) -> None:
-        names = list(self.source.columns) + ["_extra", "_load_error"]
-        table = pa.table({
-            **{n: pa.array([r.get(n) for r in self.rows], type=pa.string()) for n in names},
-            "_row_number": pa.array([r["_row_number"] for r in self.rows], type=pa.int64()),
-        })
+        table = pa.table({n: pa.array(v, type=pa.int64() if n == "_row_number" else pa.string())
+                          for n, v in self.data.items()})
         con.register("_json_rows", table)
         try:
             con.execute("create or replace temp table _file as select * from _json_rows")
@@ -123,8 +148,7 @@ def read_lines(con, source: Source, path: Path, batch: Batch, tmp: Path) -> File
             try:
                 value = _loads(line)
             except json.JSONDecodeError as exc:
-                rows.rows.append({"_row_number": number, "_extra": None,
-                                  "_load_error": f"line {number}: not valid JSON ({exc})"})
+                rows.bad(number, f"line {number}: not valid JSON ({exc})")
                 continue
             rows.add(number, value, f"line {number}")
     rows.to_duckdb(con, batch, result)
