@@ -8,6 +8,7 @@ from pathlib import Path
 from orchestration import config
 from orchestration.dbt.runner import run_dbt
 from orchestration.ingest.loader import LoadReport, load_landing, open_warehouse
+from orchestration.ingest.locking import duckdb_run_lock, postgres_run_lock
 from orchestration.ingest.report import IDENTIFIER_REJECTIONS_SQL, RunSummary, identifier_rejection_lines
 
 
@@ -15,6 +16,13 @@ def warehouse(target: str):
     if target == "duckdb":
         return open_warehouse("duckdb", duckdb_path=config.duckdb_path())
     return open_warehouse("postgres", pg_conninfo=config.pg_conninfo())
+
+
+def run_lock(target: str):
+    """Held by `run`: one load + build at a time per warehouse (orchestration/ingest/locking.py)."""
+    if target == "duckdb":
+        return duckdb_run_lock(config.duckdb_path())
+    return postgres_run_lock(config.pg_conninfo())
 
 
 def load(landing: Path, target: str, quiet: bool = False,
@@ -84,6 +92,7 @@ def summary(target: str) -> str:
 def run(landing: Path, target: str, quiet: bool = False) -> RunSummary:
     """The summary text; its `exit_code` is the load report's (0, or 3 if anything was
     rejected)."""
-    report = load(landing, target, quiet=quiet)
-    build(target, quiet=quiet)
-    return RunSummary.of(summary(target), report)
+    with run_lock(target):
+        report = load(landing, target, quiet=quiet)
+        build(target, quiet=quiet)
+        return RunSummary.of(summary(target), report)

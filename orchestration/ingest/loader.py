@@ -122,8 +122,14 @@ def ensure_raw_schema(wh: Warehouse) -> None:
                  *_ddl("raw._load_errors", ERROR_COLUMNS)):
         wh.execute(stmt)
     # exactly once, even if two loaders got past the lock: one row per version of a path
-    wh.execute("create unique index if not exists _load_ledger_version"
-               " on raw._load_ledger (source_name, file_name)")
+    try:
+        wh.execute("create unique index if not exists _load_ledger_version"
+                   " on raw._load_ledger (source_name, file_name)")
+    except Exception as exc:  # a ledger from before versions may repeat a name: say so, go on
+        if explain(exc):
+            raise
+        _say(f"ledger has repeated file names, no unique key added ({first_line(exc, 200)})",
+             False)
 
 
 def _now() -> str:

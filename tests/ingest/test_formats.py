@@ -167,3 +167,28 @@ def test_a_changed_file_is_loaded_as_a_new_version(warehouses, tmp_path, target)
         ("crm_members/2026-11-20.csv@3", "crm_members/2026-11-20.csv", 3, "2026-11-20@3")]
     assert warehouses.query(target, "select count(*), count(distinct _file_name || '#' ||"
                                     " _row_number) from raw.crm_members") == [(4, 4)]
+
+
+def test_an_encoding_declared_in_the_contract_is_used_and_checked(tmp_path):
+    import dataclasses
+
+    import duckdb
+
+    from orchestration.ingest.contract import load_contract
+    from orchestration.ingest.readers import READERS
+    from orchestration.ingest.readers.common import Batch
+
+    path = tmp_path / "big5.csv"
+    # detection would read Big5 bytes as GB18030 (mojibake): such a source declares its encoding
+    path.write_bytes(f"{HEADER}\nM1,陳大文,,\n".encode("big5"))
+    source = dataclasses.replace(load_contract()["crm_members"], encoding="big5")
+    con = duckdb.connect()
+    (tmp_path / "t1").mkdir()
+    read = READERS["csv"](con, source, path, Batch("b", "f", "2026-11-20 00:00:00"),
+                          tmp_path / "t1")
+    assert read.encoding == "big5"
+    assert con.execute("select member_id, full_name from _batch").fetchall() == [("M1", "陳大文")]
+    wrong = dataclasses.replace(source, encoding="utf-8")
+    (tmp_path / "t2").mkdir()
+    with pytest.raises(ValueError, match="not valid utf-8 as declared"):
+        READERS["csv"](con, wrong, path, Batch("b", "f", "2026-11-20 00:00:00"), tmp_path / "t2")

@@ -62,3 +62,16 @@ def test_a_warehouse_held_by_another_process_gives_one_clear_line(tmp_path, monk
     assert code == 2
     assert "in use by another process" in err and "CDP_LOCK_TIMEOUT_SECONDS" in err
     assert "Traceback" not in err and len(err.strip().splitlines()) == 1
+
+
+@pytest.mark.parametrize("target", ["duckdb", "postgres"])
+def test_a_second_run_waits_for_the_first_then_stops_cleanly(warehouses, tmp_path, target,
+                                                             monkeypatch):
+    from orchestration import pipeline
+    from orchestration.ingest.errors import IngestError
+
+    (tmp_path / "landing" / "crm_members").mkdir(parents=True)
+    monkeypatch.setenv("CDP_LOCK_TIMEOUT_SECONDS", "0.5")
+    with warehouses.active(), pipeline.run_lock(target):  # a first run, still going
+        with pytest.raises(IngestError, match="another tianwen run .* is in progress"):
+            pipeline.run(tmp_path / "landing", target, quiet=True)
