@@ -62,6 +62,22 @@ def explain(exc: BaseException) -> str | None:
     return None
 
 
+def is_infrastructure(exc: BaseException) -> bool:
+    """A failure of the machine or the server (disk, permissions, connection), which every
+    later file would meet too, as opposed to a problem of one file's content. Judged by type:
+    a parse error may quote a line that happens to say "permission denied"."""
+    import duckdb
+
+    infra = (OSError, duckdb.IOException, duckdb.FatalException, duckdb.OutOfMemoryException)
+    try:
+        import psycopg
+
+        infra += (psycopg.OperationalError, psycopg.InterfaceError)
+    except ImportError:  # pragma: no cover - psycopg is a dependency
+        pass
+    return isinstance(exc, infra) and explain(exc) is not None
+
+
 def first_line(exc: BaseException, limit: int = 10_000) -> str:
     """The whole message on one line (newlines folded), capped so a log row stays readable."""
     text = " ".join(str(exc).split()) or type(exc).__name__

@@ -25,7 +25,7 @@ from pathlib import Path
 
 from orchestration.ingest import landing as landing_mod
 from orchestration.ingest.contract import load_contract
-from orchestration.ingest.errors import IngestError, explain, first_line
+from orchestration.ingest.errors import IngestError, explain, first_line, is_infrastructure
 from orchestration.ingest.readers import READERS
 from orchestration.ingest.readers.common import Batch, FileRead
 from orchestration.ingest.warehouse import DuckDBWarehouse, PostgresWarehouse, Warehouse, open_warehouse, q, raw_columns
@@ -248,7 +248,7 @@ def _load_file(wh: Warehouse, entry, latest: dict, logged: set) -> FileResult:
                     " where _load_error is not null order by _row_number").fetchall():
                 _log_error(wh, source.name, file_name, line, reason)
     except Exception as exc:  # one bad file must not stop the others
-        if explain(exc) and not isinstance(exc, ValueError):
+        if is_infrastructure(exc):
             raise  # disk full, server gone: every later file would fail the same way
         reason = first_line(exc)
         _log_file_error(wh, logged, source.name, entry.rel, f"file not loaded: {reason}")

@@ -9,7 +9,7 @@ import psycopg
 import pytest
 
 from orchestration.cli import main
-from orchestration.ingest.errors import explain
+from orchestration.ingest.errors import explain, is_infrastructure
 
 HEADER = "member_id,full_name\n"
 
@@ -69,6 +69,10 @@ def test_disk_full_and_locks_are_named_not_rolled_back_into_nonsense():
         'Could not set lock on file "/w/tianwen.duckdb": Conflicting lock is held'))
     assert "read-only" in explain(OSError(errno.EROFS, "Read-only file system"))
     assert explain(ValueError("something else")) is None
+    # a disk failure stops the load; a parse error quoting such words fails only its file
+    assert is_infrastructure(duckdb.IOException("Could not write: No space left on device"))
+    assert not is_infrastructure(duckdb.InvalidInputException(
+        "CSV Error on Line 3: original line: 'No space left on device'"))
 
 
 def test_exit_code_3_when_files_or_lines_are_rejected_and_0_when_all_loaded(tmp_path,

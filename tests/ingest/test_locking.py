@@ -72,6 +72,7 @@ def test_a_second_run_waits_for_the_first_then_stops_cleanly(warehouses, tmp_pat
 
     (tmp_path / "landing" / "crm_members").mkdir(parents=True)
     monkeypatch.setenv("CDP_LOCK_TIMEOUT_SECONDS", "0.5")
-    with warehouses.active(), pipeline.run_lock(target):  # a first run, still going
-        with pytest.raises(IngestError, match="another tianwen run .* is in progress"):
-            pipeline.run(tmp_path / "landing", target, quiet=True)
+    # a first run, still going, holds the lock
+    with warehouses.active(), pipeline.run_lock(target), \
+            pytest.raises(IngestError, match="another tianwen run .* is in progress"):
+        pipeline.run(tmp_path / "landing", target, quiet=True)
