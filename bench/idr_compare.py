@@ -32,6 +32,7 @@ import argparse
 import json
 import os
 import shutil
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -382,6 +383,12 @@ def main() -> None:
                "idr_run_s": round(idr_s, 2), "tianwen_build_s": round(tw_s, 2),
                "tianwen_identity_models_s": round(ident_s, 2),
                "ratio_build": round(tw_s / idr_s, 3), "ratio_identity_models": round(ident_s / idr_s, 3),
+               # each run's pair ran back to back: the median of their ratios is the fairer one
+               # on a shared machine whose load drifts between runs
+               "paired_ratio_build_median": round(statistics.median(
+                   t["seconds"] / i["seconds"] for t, i in zip(tw_runs, idr_runs, strict=True)), 3),
+               "paired_ratio_identity_models_median": round(statistics.median(
+                   t["identity_models"] / i["seconds"] for t, i in zip(tw_runs, idr_runs, strict=True)), 3),
                **agreement}
     print(json.dumps(summary), flush=True)
 
