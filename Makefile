@@ -52,11 +52,11 @@ PYTEST_PROGRESS := -v --durations=15
 test: setup browser manifest
 	.venv/bin/pytest $(PYTEST_PROGRESS)
 
-# No end-to-end build and no browser: unit tests, the code location, settings, the CLI's
-# early errors and the identity/quality units that run in seconds.
+# No end-to-end build, no browser, no test marked slow: the code location, settings, the
+# CLI's early errors, alerts.
 FAST_TESTS := tests/test_definitions.py tests/test_cli.py tests/observability
 test-fast: setup manifest
-	.venv/bin/pytest $(PYTEST_PROGRESS) $(FAST_TESTS)
+	.venv/bin/pytest $(PYTEST_PROGRESS) -m "not slow" $(FAST_TESTS)
 
 ui: manifest
 	.venv/bin/python -m orchestration.ui

@@ -22,6 +22,8 @@ SAMPLE = {"people": 1500, "days": 3, "seed": 7, "end_date": date(2026, 11, 20)}
 def pytest_configure(config):
     """A Dagster instance of the test session's own (runs through the CLI record there, not in
     the project's .dagster_home), and the dbt manifest the definitions are built from."""
+    config.addinivalue_line("markers", "slow: starts dbt or fresh interpreters; left out of "
+                                       "`make test-fast`")
     if not hasattr(config, "workerinput"):
         home = Path(tempfile.mkdtemp(prefix="tianwen-dagster-"))
         shutil.copy(Path(__file__).parent.parent / ".dagster_home" / "dagster.yaml", home)

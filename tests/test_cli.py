@@ -1,3 +1,5 @@
+import pytest
+
 from orchestration.cli import main
 
 
@@ -37,6 +39,7 @@ def test_a_wrong_memory_limit_fails_early_and_names_the_fix(tmp_path, monkeypatc
     assert "CDP_DUCKDB_MEMORY_LIMIT='lots'" in err and "4GB" in err
 
 
+@pytest.mark.slow
 def test_duckdb_settings_reach_dbt_and_every_connection(tmp_path, monkeypatch):
     """profiles.yml and config.duckdb_config() read the same variables: dbt's DuckDB runs
     under the cap with the threads asked for."""

@@ -75,6 +75,7 @@ def _in_a_fresh_interpreter(code: str, **env) -> str:
     return proc.stdout.strip()
 
 
+@pytest.mark.slow
 def test_schedule_on_and_sensor_off_by_default_and_switchable():
     code = ("from orchestration.definitions import defs; import dagster as dg; "
             "g = defs.resolve_asset_graph(); "
