@@ -69,3 +69,21 @@ def test_duckdb_settings_reach_dbt_and_every_connection(tmp_path, monkeypatch):
     con = duckdb.connect(str(tmp_path / "other.duckdb"), config=config.duckdb_config())
     assert con.execute("select current_setting('memory_limit')").fetchall()[0][0] == row["m"]
     con.close()
+
+
+@pytest.mark.slow
+def test_a_run_stopped_by_a_blocking_check_exits_2_naming_the_check(sample, tmp_path, monkeypatch,
+                                                                    capsys):
+    """`tianwen run` goes through Dagster: a bad batch fails its blocking Great Expectations
+    check, and the command says which, instead of printing a summary."""
+    from tests.conftest import copy_landing
+    from tests.runs.test_jobs import _bad_crm_batch
+
+    landing = copy_landing(sample["landing"], tmp_path / "landing", batches=["2026-11-18"])
+    _bad_crm_batch(landing / "crm_members" / "2026-11-21.csv")
+    monkeypatch.setenv("CDP_DUCKDB_PATH", str(tmp_path / "wh.duckdb"))
+    monkeypatch.delenv("CDP_ALERT_WEBHOOK_URL", raising=False)
+    assert main(["run", "--landing", str(landing)]) == 2
+    captured = capsys.readouterr()
+    assert "check raw/crm_members:gx_raw_crm_members failed" in captured.err
+    assert "Tianwen summary" not in captured.out
