@@ -6,7 +6,7 @@ UI's "Materialize all" too) and the instance queues runs one at a time
 
 In a new Dagster instance the daily schedule starts running (CDP_SCHEDULE=off starts it
 stopped) and the landing sensor starts stopped (CDP_LANDING_SENSOR=on starts it); either can
-be switched in the UI (Automation) or with `dagster schedule|sensor start|stop`."""
+be switched in the UI (Automation) or with `dagster schedule|sensor start|stop <name> -m orchestration.definitions`."""
 
 
 import hashlib
