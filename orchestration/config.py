@@ -3,10 +3,14 @@
 from __future__ import annotations
 
 import os
+import re
 from pathlib import Path
 
 PROJECT_DIR = Path(__file__).resolve().parent.parent
 TARGETS = ("duckdb", "postgres")
+# Defaults that leave room for the rest of a shared 2-core machine; profiles.yml repeats them.
+DUCKDB_MEMORY_LIMIT = "4GB"
+DUCKDB_THREADS = 2
 
 
 def _path(var: str, default: str) -> Path:
@@ -24,6 +28,52 @@ def truth_dir() -> Path:
 
 def duckdb_path() -> Path:
     return _path("CDP_DUCKDB_PATH", "warehouse/tianwen.duckdb")
+
+
+def duckdb_memory_limit() -> str:
+    """DuckDB's memory cap (CDP_DUCKDB_MEMORY_LIMIT, e.g. '4GB'); DuckDB's own default is 80%
+    of the machine, too much on a shared host."""
+    value = os.environ.get("CDP_DUCKDB_MEMORY_LIMIT") or DUCKDB_MEMORY_LIMIT
+    if not re.fullmatch(r"\d+(\.\d+)?\s*(KB|MB|GB|TB|KiB|MiB|GiB|TiB)", value, re.IGNORECASE):
+        raise ValueError(f"CDP_DUCKDB_MEMORY_LIMIT={value!r} is not a size: write it like 4GB or 512MB")
+    return value
+
+
+def duckdb_threads() -> int:
+    value = os.environ.get("CDP_DUCKDB_THREADS") or str(DUCKDB_THREADS)
+    if not value.isdigit() or int(value) < 1:
+        raise ValueError(f"CDP_DUCKDB_THREADS={value!r} is not a positive whole number")
+    return int(value)
+
+
+def duckdb_temp_dir() -> Path:
+    """Where DuckDB spills what does not fit under the memory cap."""
+    return _path("CDP_DUCKDB_TEMP_DIR", "warehouse/tmp")
+
+
+def duckdb_config() -> dict[str, str | int]:
+    """Settings for every DuckDB connection the project opens (duckdb.connect(config=...));
+    dbt gets the same through profiles.yml."""
+    return {"memory_limit": duckdb_memory_limit(), "threads": duckdb_threads(),
+            "temp_directory": str(duckdb_temp_dir())}
+
+
+def _switch(var: str, default: bool) -> bool:
+    value = (os.environ.get(var) or ("on" if default else "off")).lower()
+    if value not in ("on", "off"):
+        raise ValueError(f"{var}={value!r}: use on or off")
+    return value == "on"
+
+
+def schedule_on() -> bool:
+    """Whether the daily schedule starts running in a new Dagster instance (CDP_SCHEDULE,
+    default on: the marts' freshness policies expect a daily build)."""
+    return _switch("CDP_SCHEDULE", True)
+
+
+def landing_sensor_on() -> bool:
+    """Whether the landing sensor starts running (CDP_LANDING_SENSOR, default off)."""
+    return _switch("CDP_LANDING_SENSOR", False)
 
 
 def target() -> str:
@@ -57,4 +107,5 @@ def dbt_env() -> dict[str, str]:
     env.setdefault("DBT_SEND_ANONYMOUS_USAGE_STATS", "false")
     env["DO_NOT_TRACK"] = "1"
     env["CDP_DUCKDB_PATH"] = str(duckdb_path())
+    env["CDP_DUCKDB_TEMP_DIR"] = str(duckdb_temp_dir())
     return env

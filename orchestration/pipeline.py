@@ -1,15 +1,22 @@
 """The main job: land → raw → staged → marts, then a short summary. Same code for the demo,
-the tests and a deployment; only the environment (CDP_*) differs."""
+the tests and a deployment; only the environment (CDP_*) differs.
+
+`run` materialises every asset of the Dagster code location in dependency order, in one
+process, against the project's Dagster instance (DAGSTER_HOME, default .dagster_home): the
+UI then shows the CLI's runs, materialisations and checks too. `load`, `build` and `query`
+are the building blocks the assets (and the tests) call."""
 
 from __future__ import annotations
 
+import contextlib
+import os
 from pathlib import Path
 
 from orchestration import config
 from orchestration.dbt.runner import run_dbt
 from orchestration.ingest.loader import LoadReport, load_landing, open_warehouse
 from orchestration.ingest.locking import duckdb_run_lock, postgres_run_lock
-from orchestration.ingest.report import IDENTIFIER_REJECTIONS_SQL, RunSummary, identifier_rejection_lines
+from orchestration.ingest.report import RunSummary
 
 
 def warehouse(target: str):
@@ -19,7 +26,7 @@ def warehouse(target: str):
 
 
 def run_lock(target: str):
-    """Held by `run`: one load + build at a time per warehouse (orchestration/ingest/locking.py)."""
+    """Held by `run`: one run at a time per warehouse (orchestration/ingest/locking.py)."""
     if target == "duckdb":
         return duckdb_run_lock(config.duckdb_path())
     return postgres_run_lock(config.pg_conninfo())
@@ -47,52 +54,91 @@ def query(target: str, sql: str) -> list[tuple]:
 
 
 def summary(target: str) -> str:
-    recon = query(target, "select source_name, landed_rows, staged_rows, duplicate_rows,"
-                          " quarantined_rows, is_reconciled from marts.source_reconciliation"
-                          " order by source_name")
-    reasons = query(target, "select reason_code, count(*) from marts.quarantined_rows"
-                            " group by reason_code order by count(*) desc, reason_code")
-    ids = query(target, "select identifier_type, count(*), count(distinct identifier_value),"
-                        " sum(case when is_junk then 1 else 0 end)"
-                        " from intermediate.int_identifier_occurrences_unioned"
-                        " group by identifier_type order by identifier_type")
-    width = max((len(r[0]) for r in recon), default=10)
-    lines = ["", f"Tianwen summary ({target})", "",
-             f"{'source':<{width}}  {'landed':>10} {'staged':>10} {'duplicates':>10}"
-             f" {'quarantined':>11}  reconciled"]
-    for name, landed, staged, dups, quar, ok in recon:
-        lines.append(f"{name:<{width}}  {landed:>10,} {staged:>10,} {dups:>10,} {quar:>11,}"
-                     f"  {'yes' if ok else 'NO'}")
-    totals = [sum(r[i] for r in recon) for i in range(1, 5)]
-    lines.append(f"{'total':<{width}}  {totals[0]:>10,} {totals[1]:>10,} {totals[2]:>10,}"
-                 f" {totals[3]:>11,}")
-    lines += ["", "quarantined rows by reason:"]
-    lines += [f"  {code:<20} {n:>10,}" for code, n in reasons] or ["  none"]
-    lines += ["", "identifier occurrences (distinct values, junk occurrences):"]
-    lines += [f"  {t:<16} {n:>10,} ({d:,} distinct, {j:,} junk)" for t, n, d, j in ids]
-    lines += identifier_rejection_lines(query(target, IDENTIFIER_REJECTIONS_SQL))
-    stats = query(target, "select identifiers, edges, customers, singletons, largest_customer,"
-                          " largest_component, rounds, recomputed_identifiers, conflicts"
-                          " from marts.identity_graph_stats order by computed_at desc limit 1")
-    if stats:
-        (identifiers, edges, customers, singletons, largest_customer, largest_component, rounds,
-         recomputed, conflicts) = stats[0]
-        merges = query(target, "select reason, count(*) from marts.customer_id_merges"
-                               " group by reason order by reason")
-        lines += ["", "identity:",
-                  f"  {customers:,} customers from {identifiers:,} identifiers and {edges:,} edges"
-                  f" ({singletons:,} single-identifier customers, largest {largest_customer:,})",
-                  f"  connected components: {rounds} rounds, largest component {largest_component:,},"
-                  f" {recomputed:,} identifiers recomputed in this build",
-                  f"  {conflicts:,} identifiers kept out of merging (marts.identity_conflicts)",
-                  "  id changes so far: " + (", ".join(f"{n:,} {r}s" for r, n in merges) or "none")]
-    return "\n".join(lines)
+    from orchestration.observability.summary import summary as _summary
+
+    return _summary(target)
+
+
+@contextlib.contextmanager
+def _settings(**values: str):
+    """The run's settings as the assets read them (CDP_* variables), restored afterwards."""
+    before = {k: os.environ.get(k) for k in values}
+    os.environ.update(values)
+    try:
+        yield
+    finally:
+        for key, value in before.items():
+            if value is None:
+                os.environ.pop(key, None)
+            else:
+                os.environ[key] = value
+
+
+def dagster_home() -> Path:
+    home = Path(os.environ.get("DAGSTER_HOME") or config.PROJECT_DIR / ".dagster_home")
+    home.mkdir(parents=True, exist_ok=True)
+    return home
+
+
+def materialize_all(landing: Path, target: str, quiet: bool = False):
+    """Run the `tianwen_pipeline` job (every asset and check, dependency order, one process)
+    on the project's Dagster instance; return Dagster's result."""
+    import dagster as dg
+
+    from orchestration.dbt.project import prepare
+
+    if not Path(landing).is_dir():
+        raise FileNotFoundError(f"landing folder {landing} does not exist: set CDP_LANDING_DIR "
+                                "or pass --landing")
+    # a wrong setting fails here, naming the variable, not in the middle of a run
+    if target == "postgres":
+        config.pg_conninfo()
+    else:
+        config.duckdb_config()
+    with _settings(CDP_LANDING_DIR=str(Path(landing).resolve()), CDP_TARGET=target,
+                   DAGSTER_HOME=str(dagster_home())):
+        prepare(target)
+        from orchestration.definitions import defs
+
+        job = defs.resolve_job_def("tianwen_pipeline")
+        level = "WARNING" if quiet else "INFO"
+        with dg.DagsterInstance.get() as instance:
+            return job.execute_in_process(
+                instance=instance, raise_on_error=False, tags={"tianwen/via": "cli"},
+                run_config={"loggers": {"console": {"config": {"log_level": level}}}})
+
+
+def _failures(result) -> list[str]:
+    out = []
+    for event in result.all_events:
+        if event.event_type_value == "STEP_FAILURE":
+            out.append(f"step {event.step_key} failed: {event.event_specific_data.error.message.strip()[:2000]}")
+        elif event.event_type_value == "ASSET_CHECK_EVALUATION" and not event.event_specific_data.passed:
+            out.append(f"check {event.event_specific_data.asset_check_key.to_user_string()} failed")
+    return out
+
+
+def _load_outcome(result) -> tuple[int, str]:
+    """The worst exit code the run's loads reported (ingestion and ledger assets' metadata)
+    and what each of them could not load."""
+    code, notes = 0, []
+    for event in result.get_asset_materialization_events():
+        metadata = event.event_specific_data.materialization.metadata
+        if "exit_code" in metadata and metadata["exit_code"].value:
+            code = max(code, int(metadata["exit_code"].value))
+            if "not_loaded" in metadata:
+                notes.append(str(metadata["not_loaded"].value))
+    return code, "\n".join(notes)
 
 
 def run(landing: Path, target: str, quiet: bool = False) -> RunSummary:
-    """The summary text; its `exit_code` is the load report's (0, or 3 if anything was
-    rejected)."""
+    """Every asset through Dagster, one run per warehouse at a time. The summary text's
+    `exit_code` is 0, or 3 when landing files or lines were rejected (raw._load_errors)."""
     with run_lock(target):
-        report = load(landing, target, quiet=quiet)
-        build(target, quiet=quiet)
-        return RunSummary.of(summary(target), report)
+        result = materialize_all(landing, target, quiet=quiet)
+    if not result.success:
+        detail = "\n".join(_failures(result)) or "see the run in the Dagster UI (make ui)"
+        raise RuntimeError(f"Dagster run {result.run_id} failed on target {target}:\n{detail}")
+    code, not_loaded = _load_outcome(result)
+    return RunSummary.of(summary(target) + f"\n\nDagster run {result.run_id} (make ui shows it)",
+                         code, not_loaded)

@@ -17,6 +17,9 @@ def main() -> None:
     home.mkdir(exist_ok=True)
     os.environ["DAGSTER_HOME"] = str(home)
     os.environ.update(config.dbt_env())
+    from orchestration.dbt.project import prepare
+
+    prepare()  # the manifest the definitions are built from
     port = os.environ.get("CDP_UI_PORT", "3000")
     signal.signal(signal.SIGINT, signal.SIG_DFL)
     signal.signal(signal.SIGTERM, signal.SIG_DFL)

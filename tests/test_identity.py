@@ -9,47 +9,12 @@ from collections import defaultdict
 import duckdb
 import pytest
 
+from orchestration.observability.accuracy import ceiling as _ceiling
+from orchestration.observability.accuracy import pair_scores as _score
+
 ENGINES = ["duckdb", "postgres"]
 IDENTITIES = ("select customer_id, identifier_type, identifier_value"
               " from marts.customer_identities order by 2, 3")
-
-
-def _pairs(clusters: dict) -> int:
-    return sum(n * (n - 1) // 2 for n in clusters.values())
-
-
-def _score(assign: dict, truth: dict) -> tuple[float, float]:
-    """Pairwise precision and recall of `assign` (identifier -> cluster) against `truth`."""
-    both, pred, true = defaultdict(int), defaultdict(int), defaultdict(int)
-    for ident, person in truth.items():
-        cluster = assign.get(ident, ("alone", ident))
-        both[(cluster, person)] += 1
-        pred[cluster] += 1
-        true[person] += 1
-    tp = _pairs(both)
-    return tp / max(_pairs(pred), 1), tp / max(_pairs(true), 1)
-
-
-def _ceiling(records: dict, truth: dict) -> dict:
-    """Perfect deterministic stitching: link identifiers that share a record and a person."""
-    parent = {}
-
-    def find(x):
-        parent.setdefault(x, x)
-        while parent[x] != x:
-            parent[x] = parent[parent[x]]
-            x = parent[x]
-        return x
-
-    for idents in records.values():
-        by_person = defaultdict(list)
-        for ident in idents:
-            if ident in truth:
-                by_person[truth[ident]].append(ident)
-        for group in by_person.values():
-            for other in group[1:]:
-                parent[find(other)] = find(group[0])
-    return {ident: find(ident) for ident in truth}
 
 
 def test_accuracy_against_truth_reaches_the_ceiling(built, sample):

@@ -1,12 +1,17 @@
 """Every dbt model, seed and snapshot as a Dagster asset; dbt tests as asset checks.
 
 dbt sources map to the ingestion assets (`raw/<source>`), so the lineage runs from landing
-files to the marts in one graph. Marts carry a freshness policy. After `dbt build`, the
-assets that summarise a run get numeric metadata (rows, quarantined rows, customers, merges,
-largest component, rounds) that the Dagster UI plots over time."""
+files to the marts in one graph. Groups read as the layers: `staging` for every staging and
+base model, then one group per area of intermediate models and marts (identity,
+data_quality, and any area added later), `reference` for seeds; the snapshot joins its
+model's area. Marts carry a freshness policy. After `dbt build`, the assets that summarise
+a run get numeric metadata (rows, quarantined rows, customers, merges, largest component,
+rounds) that the Dagster UI plots over time.
+
+The decorator reads the manifest when this module is imported; nothing runs dbt here
+(`orchestration.dbt.project.prepare()` parses it first)."""
 
 
-import os
 from collections.abc import Mapping
 from datetime import timedelta
 from typing import Any
@@ -15,12 +20,9 @@ import dagster as dg
 from dagster_dbt import DagsterDbtTranslator, DbtCliResource, dbt_assets
 
 from orchestration import config
-from orchestration.dbt.project import dbt_project
+from orchestration.dbt import project
 from orchestration.dbt.runner import dbt_executable
 from orchestration.observability import metrics
-
-# dbt runs as a subprocess of Dagster: it inherits these (telemetry off, resolved paths).
-os.environ.update(config.dbt_env())
 
 MART_FRESHNESS = dg.FreshnessPolicy.time_window(fail_window=timedelta(hours=26),
                                                 warn_window=timedelta(hours=25))
@@ -34,15 +36,21 @@ class TianwenTranslator(DagsterDbtTranslator):
 
     def get_group_name(self, props: Mapping[str, Any]) -> str | None:
         if props["resource_type"] == "source":
-            return "landing"
-        if props["resource_type"] in ("seed", "snapshot"):
-            return props["resource_type"] + "s"
-        return props["fqn"][1] if len(props["fqn"]) > 2 else "dbt"
+            return "raw"
+        if props["resource_type"] == "seed":
+            return "reference"
+        if props["resource_type"] == "snapshot":
+            return "identity"  # the only snapshot is the identity history
+        layer = props["fqn"][1] if len(props["fqn"]) > 2 else "dbt"
+        if layer in ("intermediate", "marts") and len(props["fqn"]) > 3:
+            return props["fqn"][2]  # the area: identity, data_quality, profiles, ...
+        return layer
 
     def get_asset_spec(self, manifest, unique_id, project) -> dg.AssetSpec:
         spec = super().get_asset_spec(manifest, unique_id, project)
         props = self.get_resource_props(manifest, unique_id)
-        if props["resource_type"] == "model" and props["fqn"][1] == "marts":
+        # a freshness policy only where a schedule keeps the marts fresh
+        if props["resource_type"] == "model" and props["fqn"][1] == "marts" and config.schedule_on():
             spec = spec.replace_attributes(freshness_policy=MART_FRESHNESS)
         return spec
 
@@ -50,12 +58,15 @@ class TianwenTranslator(DagsterDbtTranslator):
 translator = TianwenTranslator()
 
 
-@dbt_assets(manifest=dbt_project.manifest_path, dagster_dbt_translator=translator,
-            project=dbt_project, name="tianwen_dbt")
+@dbt_assets(manifest=project.require_manifest(), dagster_dbt_translator=translator,
+            project=project.dbt_project(), name="tianwen_dbt")
 def tianwen_dbt(context: dg.AssetExecutionContext, dbt: DbtCliResource):
     keys_by_output = context.assets_def.keys_by_output_name
     held = []
-    for event in dbt.cli(["build"], context=context).stream():
+    # the target is read when the run starts (CDP_TARGET), not when the code location loads;
+    # dbt writes to the project's own target folder (as the CLI does), not a new one per run
+    args = ["build", "--target", config.target()]
+    for event in dbt.cli(args, context=context, target_path=project.target_path()).stream():
         if isinstance(event, dg.Output):
             key = keys_by_output.get(event.output_name)
         else:
@@ -72,5 +83,5 @@ def tianwen_dbt(context: dg.AssetExecutionContext, dbt: DbtCliResource):
 
 
 def dbt_resource() -> DbtCliResource:
-    return DbtCliResource(project_dir=dbt_project, profiles_dir=str(config.PROJECT_DIR),
-                          target=config.target(), dbt_executable=dbt_executable())
+    return DbtCliResource(project_dir=str(config.PROJECT_DIR), profiles_dir=str(config.PROJECT_DIR),
+                          dbt_executable=dbt_executable())

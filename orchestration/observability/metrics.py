@@ -5,6 +5,7 @@ from __future__ import annotations
 import dagster as dg
 
 from orchestration import pipeline
+from orchestration.dbt.project import relation
 
 # dbt outputs (by model name) that get run metrics as metadata
 MODELS = {"source_reconciliation", "quarantined_rows", "identity_graph_stats",
@@ -15,13 +16,13 @@ def collect(target: str) -> dict[str, dict]:
     recon = pipeline.query(target, "select sum(landed_rows), sum(staged_rows),"
                                    " sum(duplicate_rows), sum(quarantined_rows),"
                                    " sum(case when is_reconciled then 0 else 1 end)"
-                                   " from marts.source_reconciliation")[0]
+                                   f" from {relation('source_reconciliation')}")[0]
     landed, staged, dups, quarantined, unreconciled = (int(v or 0) for v in recon)
     stats = pipeline.query(target, "select identifiers, edges, customers, singletons,"
                                    " largest_component, rounds, conflicts"
-                                   " from marts.identity_graph_stats"
+                                   f" from {relation('identity_graph_stats')}"
                                    " order by computed_at desc limit 1")
-    merges = pipeline.query(target, "select count(*) from marts.customer_id_merges")[0][0]
+    merges = pipeline.query(target, f"select count(*) from {relation('customer_id_merges')}")[0][0]
     rows = {"landed_rows": landed, "staged_rows": staged, "duplicate_rows": dups,
             "quarantined_rows": quarantined, "unreconciled_sources": unreconciled}
     out = {"source_reconciliation": rows,

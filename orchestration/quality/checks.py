@@ -2,6 +2,8 @@
 expectations/_checks.yml. Adding a check is adding a suite file and a line there."""
 
 
+import re
+
 import dagster as dg
 import yaml
 
@@ -13,22 +15,46 @@ from orchestration.quality.gx_runner import SUITES_DIR, validate
 REGISTRY = SUITES_DIR / "_checks.yml"
 
 
+# Days on a calendar of 31-day months: exact enough to tell "a day ahead of the load" from
+# "a year ahead", and computed alike on both engines without a cast that could fail.
+_LOADED_DAY = ("((extract(year from _loaded_at) * 12 + extract(month from _loaded_at)) * 31"
+               " + extract(day from _loaded_at))")
+
+
+def _days_after_load(col: str) -> str:
+    iso_day = (f"((cast(substring({col}, 1, 4) as integer) * 12"
+               f" + cast(substring({col}, 6, 2) as integer)) * 31"
+               f" + cast(substring({col}, 9, 2) as integer))")
+    return (f"case when {col} ~ '^[0-9]{{4}}-[0-9]{{2}}-[0-9]{{2}}' then {iso_day} - {_LOADED_DAY}"
+            f" when {col} ~ '^[0-9]{{12,13}}$' then floor(cast({col} as bigint) / 86400000.0)"
+            f" - floor(extract(epoch from _loaded_at) / 86400) end as {col}__days_after_load")
+
+
 def latest_batch_sql(source: str) -> str:
-    """The newest batch of raw.<source>, parsed lines only, with typed helper columns."""
+    """The newest batch of a raw source, parsed lines only, with typed helper columns:
+    <timestamp>__days_after_load (positive: later than the load, so suites bound time
+    relative to the load, never by a calendar year) and <decimal>__number."""
+    from orchestration.dbt.project import source_relation
+
     spec = load_contract()[source]
     helpers = []
     for col, c in spec.columns.items():
         if c.get("type") == "timestamp":
-            helpers.append(
-                f"case when {col} ~ '^[0-9]{{4}}-' then cast(substring({col}, 1, 4) as integer)"
-                f" when {col} ~ '^[0-9]{{12,13}}$' then 1970 + cast(floor(cast({col} as bigint)"
-                f" / 31556952000.0) as integer) end as {col}__year")
+            helpers.append(_days_after_load(col))
         elif c.get("type") == "decimal":
             helpers.append(f"case when {col} ~ '^-?[0-9]+([.][0-9]+)?$' then cast({col} as"
                            f" decimal(18, 2)) end as {col}__number")
     cols = ", ".join([*spec.columns, *helpers])
-    return (f"select {cols} from raw.{source} where _load_error is null and _batch_id ="
-            f" (select max(_batch_id) from raw.{source})")
+    table = source_relation(source)
+    return (f"select {cols} from {table} where _load_error is null and _batch_id ="
+            f" (select max(_batch_id) from {table})")
+
+
+def rows_sql(rows: str) -> str:
+    """A registry query with {{ relation('name') }} placeholders resolved from the dbt project."""
+    from orchestration.dbt.project import relation
+
+    return re.sub(r"\{\{\s*relation\('([^']+)'\)\s*\}\}", lambda m: relation(m.group(1)), rows)
 
 
 def _check(entry: dict) -> dg.AssetChecksDefinition:
@@ -39,7 +65,7 @@ def _check(entry: dict) -> dg.AssetChecksDefinition:
     @dg.asset_check(asset=key, name=f"gx_{suite}", blocking=entry.get("blocking", False),
                     description=f"Great Expectations suite expectations/{suite}.json")
     def _run(context: dg.AssetCheckExecutionContext) -> dg.AssetCheckResult:
-        sql = latest_batch_sql(key.path[-1]) if rows == "latest_batch" else rows
+        sql = latest_batch_sql(key.path[-1]) if rows == "latest_batch" else rows_sql(rows)
         result = validate(suite, sql, config.target())
         if not result.success:
             send_alert(f"Great Expectations suite {suite} failed on {key.to_user_string()}",

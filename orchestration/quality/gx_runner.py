@@ -51,7 +51,7 @@ def _pg_url() -> str:
 def _duckdb_frame(sql: str):
     import duckdb
 
-    con = duckdb.connect(str(config.duckdb_path()), read_only=True)
+    con = duckdb.connect(str(config.duckdb_path()), read_only=True, config=config.duckdb_config())
     try:
         return con.sql(sql).df()
     finally:
@@ -66,6 +66,10 @@ def validate(suite_name: str, sql: str, target: str, build_docs: bool = True) ->
 
     GX_ROOT.mkdir(parents=True, exist_ok=True)
     context = gx.get_context(mode="file", project_root_dir=str(GX_ROOT))
+    # no progress bars in a pipeline's log
+    from great_expectations.data_context.types.base import ProgressBarsConfig
+
+    context.variables.progress_bars = ProgressBarsConfig(globally=False)
     spec = load_suite(suite_name)
     suite = context.suites.add_or_update(gx.ExpectationSuite(
         name=suite_name, expectations=spec["expectations"], meta=spec.get("meta", {})))

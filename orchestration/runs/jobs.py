@@ -1,7 +1,12 @@
 """Runs: the daily job, and a sensor that turns new landing files into micro-batch runs.
 
-Both run in one process (in_process_executor) and the instance queues runs one at a time
-(.dagster_home/dagster.yaml), so one DuckDB file never has two writers."""
+Every job runs in one process (in_process_executor, also the code location's default, so the
+UI's "Materialize all" too) and the instance queues runs one at a time
+(.dagster_home/dagster.yaml), so one DuckDB file never has two writers.
+
+In a new Dagster instance the daily schedule starts running (CDP_SCHEDULE=off starts it
+stopped) and the landing sensor starts stopped (CDP_LANDING_SENSOR=on starts it); either can
+be switched in the UI (Automation) or with `dagster schedule|sensor start|stop <name> -m orchestration.definitions`."""
 
 
 import hashlib
@@ -17,13 +22,22 @@ pipeline_job = dg.define_asset_job(
     "tianwen_pipeline",
     selection=dg.AssetSelection.all(),
     executor_def=dg.in_process_executor,
-    description="Everything: ingest every source, then dbt build (staging, identity, marts).",
+    description="Everything, in dependency order: ingest every source, then dbt build (staging, "
+                "identity, marts) and every asset added to the code location later.",
 )
+
+
+def _status(on: bool) -> dg.DefaultScheduleStatus:
+    return dg.DefaultScheduleStatus.RUNNING if on else dg.DefaultScheduleStatus.STOPPED
+
 
 daily_schedule = dg.ScheduleDefinition(
     name="tianwen_daily", job=pipeline_job, cron_schedule="0 3 * * *",
     execution_timezone="Asia/Shanghai",
-    description="The full pipeline every day at 03:00 Asia/Shanghai.",
+    default_status=_status(config.schedule_on()),
+    description="The full pipeline every day at 03:00 Asia/Shanghai. Starts running in a new "
+                "instance (CDP_SCHEDULE=off: stopped); the marts' freshness policy (26 hours) "
+                "expects it.",
 )
 
 micro_batch_job = dg.define_asset_job(
@@ -42,10 +56,11 @@ def touched_sources(before: dict, now: dict) -> set[str]:
 
 
 @dg.sensor(job=micro_batch_job, minimum_interval_seconds=30,
-           default_status=dg.DefaultSensorStatus.STOPPED)
+           default_status=dg.DefaultSensorStatus.RUNNING if config.landing_sensor_on()
+           else dg.DefaultSensorStatus.STOPPED)
 def landing_sensor(context: dg.SensorEvaluationContext):
     """New or changed batch files in CDP_LANDING_DIR: ingest those sources and everything
-    downstream of them; nothing else runs."""
+    downstream of them; nothing else runs. Starts stopped (CDP_LANDING_SENSOR=on: running)."""
     before = json.loads(context.cursor) if context.cursor else {}
     now = landing_snapshot()
     sources = touched_sources(before, now)
@@ -53,9 +68,11 @@ def landing_sensor(context: dg.SensorEvaluationContext):
         return dg.SkipReason("no new landing files")
     # seeds are cheap and the models' unit tests read them: always part of the run
     selection = (dg.AssetSelection.assets(*(raw_key(s) for s in sorted(sources))).downstream()
-                 | dg.AssetSelection.groups("seeds"))
+                 | dg.AssetSelection.groups("reference"))
     context.update_cursor(json.dumps(now, sort_keys=True))
-    keys = selection.resolve(context.repository_def.asset_graph)
+    graph = context.repository_def.asset_graph
+    # external assets (landing folders, the load ledger) are observed, not materialised
+    keys = {k for k in selection.resolve(graph) if graph.get(k).is_materializable}
     digest = hashlib.sha256(json.dumps(now, sort_keys=True).encode()).hexdigest()[:16]
     return dg.RunRequest(run_key=f"landing-{digest}",
                          asset_selection=sorted(keys, key=lambda k: k.to_user_string()),

@@ -35,10 +35,15 @@ def webhook():
 
 
 def test_the_whole_graph_materialises_with_metrics(sample, tmp_path):
+    from orchestration import config
+
     landing = copy_landing(sample["landing"], tmp_path / "landing")
+    stray = set((config.PROJECT_DIR / "target").glob("tianwen_dbt-*"))
     with dagster_env(landing, tmp_path / "wh.duckdb"):
         result = run_job()
     assert result.success
+    # dbt ran in the project's target/<target>/ folder, not in a new folder per run
+    assert set((config.PROJECT_DIR / "target").glob("tianwen_dbt-*")) == stray
     done = materialized(result)
     assert {"raw/web_events", "stg_web__events", "customer_identities",
             "customer_id_merges", "identity_graph_stats"} <= done
