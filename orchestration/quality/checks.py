@@ -66,6 +66,11 @@ def _check(entry: dict) -> dg.AssetChecksDefinition:
                     description=f"Great Expectations suite expectations/{suite}.json")
     def _run(context: dg.AssetCheckExecutionContext) -> dg.AssetCheckResult:
         sql = latest_batch_sql(key.path[-1]) if rows == "latest_batch" else rows_sql(rows)
+        if rows == "latest_batch" and not _has_rows(sql):
+            # a source that has delivered nothing yet (or only unparseable lines, which
+            # staging quarantines) has no batch to judge: it must not stop the other sources
+            return dg.AssetCheckResult(passed=True, metadata={
+                "evaluated_expectations": 0, "note": "no parsed batch loaded yet"})
         result = validate(suite, sql, config.target())
         if not result.success:
             send_alert(f"Great Expectations suite {suite} failed on {key.to_user_string()}",
@@ -78,6 +83,12 @@ def _check(entry: dict) -> dg.AssetChecksDefinition:
                       "data_docs": dg.MetadataValue.path(str(result.docs or ""))})
 
     return _run
+
+
+def _has_rows(sql: str) -> bool:
+    from orchestration import pipeline
+
+    return pipeline.query(config.target(), f"select count(*) from ({sql}) as batch")[0][0] > 0
 
 
 def load_registry() -> list[dict]:
