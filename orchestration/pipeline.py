@@ -8,6 +8,7 @@ from pathlib import Path
 from orchestration import config
 from orchestration.dbt.runner import run_dbt
 from orchestration.ingest.loader import LoadReport, load_landing, open_warehouse
+from orchestration.profiles.summary import profiles_summary
 
 
 def warehouse(target: str):
@@ -76,6 +77,7 @@ def summary(target: str) -> str:
                   f" {recomputed:,} identifiers recomputed in this build",
                   f"  {conflicts:,} identifiers kept out of merging (marts.identity_conflicts)",
                   "  id changes so far: " + (", ".join(f"{n:,} {r}s" for r, n in merges) or "none")]
+    lines += profiles_summary(query, target)
     return "\n".join(lines)
 
 

@@ -169,3 +169,21 @@ def test_segment_framework_collects_every_audience(built):
     entered = built.query("duckdb", "select count(*) from marts.segment_membership_events"
                                     " where event_type = 'entered'")[0][0]
     assert entered == sum(sizes.values())
+
+
+@pytest.mark.parametrize("target", ENGINES)
+def test_summary_and_dagster_metadata_show_segment_sizes(built, target):
+    from orchestration.profiles import metrics
+
+    text = built.summaries[target]
+    sizes = built.query(target, "select segment_id, members from marts.segment_sizes")
+    for segment, members in sizes:
+        assert any(line.split()[:2] == [segment, f"{members:,}"] for line in text.splitlines()), segment
+    stages = built.query(target, "select tag_value, count(*) from marts.customer_tags"
+                                 " where tag_name = 'lifecycle_stage' group by 1")
+    assert all(f"{v} {n:,}" in text for v, n in stages)
+    with built.active():
+        md = metrics.collect(built.query, target)
+    assert md["segment_memberships"]["dagster/row_count"] == sum(n for _, n in sizes)
+    assert {f"segment/{s}": n for s, n in sizes} == md["segment_sizes"]
+    assert md["customer_profiles"]["dagster/row_count"] > 0
