@@ -2,7 +2,8 @@
     tag, its kind (statistical: counted from facts; rule: a business rule over them;
     predictive: a model's score), what it means, who owns it, its value type, how often it
     refreshes, and where its value comes from: a `model` (any dbt model or seed with one
-    row per customer_id) and either a `column` of it or an `expression` over its columns.
+    row per customer_id), or a dbt `source` ([source, table]) for a table written outside
+    dbt, and either a `column` of it or an `expression` over its columns.
     customer_tags, customer_tags_wide and tag_catalog are generated from this list;
     docs/adding-a-tag.md shows how to add one. -#}
 {% macro tag_definitions() %}
@@ -60,7 +61,7 @@
 {%- set value_types = ['number', 'integer', 'text', 'boolean', 'timestamp', 'date'] -%}
 {%- set seen = [] -%}
 {%- for tag in tags -%}
-    {%- for key in ['name', 'kind', 'value_type', 'owner', 'refresh', 'model', 'description'] if not tag.get(key) -%}
+    {%- for key in ['name', 'kind', 'value_type', 'owner', 'refresh', 'description'] if not tag.get(key) -%}
         {{ exceptions.raise_compiler_error("tag " ~ tag.get('name', loop.index) ~ " has no " ~ key ~ ": add it to its declaration in macros/tags/tag_definitions.sql") }}
     {%- endfor -%}
     {%- if tag.kind not in kinds -%}
@@ -68,6 +69,12 @@
     {%- endif -%}
     {%- if tag.value_type not in value_types -%}
         {{ exceptions.raise_compiler_error("tag " ~ tag.name ~ ": value_type " ~ tag.value_type ~ " is not one of " ~ value_types | join(', ')) }}
+    {%- endif -%}
+    {%- if (tag.get('model') and tag.get('source')) or not (tag.get('model') or tag.get('source')) -%}
+        {{ exceptions.raise_compiler_error("tag " ~ tag.name ~ ": give exactly one of model or source") }}
+    {%- endif -%}
+    {%- if tag.get('source') and (tag.source is string or tag.source | length != 2) -%}
+        {{ exceptions.raise_compiler_error("tag " ~ tag.name ~ ": source must be [source_name, table_name]") }}
     {%- endif -%}
     {%- if (tag.get('column') and tag.get('expression')) or not (tag.get('column') or tag.get('expression')) -%}
         {{ exceptions.raise_compiler_error("tag " ~ tag.name ~ ": give exactly one of column or expression") }}
@@ -97,4 +104,15 @@
 {#- The SQL that computes a tag's value, typed, from its model's columns. -#}
 {% macro tag_value_sql(tag) %}
 {{- return('cast(' ~ (tag.expression if tag.get('expression') else tag.column) ~ ' as ' ~ tianwen.tag_sql_type(tag) ~ ')') -}}
+{% endmacro %}
+
+
+{#- Where a tag's value comes from: a short key (CTE names, the catalog) and the relation. -#}
+{% macro tag_origin(tag) %}
+{{- return(tag.model if tag.get('model') else tag.source | join('__')) -}}
+{% endmacro %}
+
+
+{% macro tag_relation(tag) %}
+{{- return(ref(tag.model) if tag.get('model') else source(tag.source[0], tag.source[1])) -}}
 {% endmacro %}

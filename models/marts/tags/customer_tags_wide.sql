@@ -2,8 +2,8 @@
     registry (macros/tags/tag_definitions.sql). A customer a tag's model has no row for has
     null there. -#}
 {%- set tags = tianwen.tag_definitions() %}
-{%- set models = [] %}
-{%- for tag in tags if tag.model not in models %}{% do models.append(tag.model) %}{% endfor %}
+{%- set origins = {} %}
+{%- for tag in tags %}{% do origins.setdefault(tianwen.tag_origin(tag), tag) %}{% endfor %}
 
 with
 
@@ -11,14 +11,14 @@ customers as (
     select customer_id from {{ ref('customer_profiles') }}
 ),
 
-{% for model_name in models %}
-from_{{ model_name }} as (
+{% for origin, first_tag in origins.items() %}
+from_{{ origin }} as (
     select
         customer_id,
-        {%- for tag in tags if tag.model == model_name %}
+        {%- for tag in tags if tianwen.tag_origin(tag) == origin %}
         {{ tianwen.tag_value_sql(tag) }} as {{ tag.name }}{% if not loop.last %},{% endif %}
         {%- endfor %}
-    from {{ ref(model_name) }}
+    from {{ tianwen.tag_relation(first_tag) }}
 ),
 
 {% endfor -%}
@@ -27,13 +27,13 @@ final as (
     select
         cast(customers.customer_id as {{ dbt.type_string() }}) as customer_id,
         {%- for tag in tags %}
-        from_{{ tag.model }}.{{ tag.name }},
+        from_{{ tianwen.tag_origin(tag) }}.{{ tag.name }},
         {%- endfor %}
         cast('{{ run_started_at }}' as {{ dbt.type_timestamp() }}) as computed_at
     from
         customers
-    {%- for model_name in models %}
-left join from_{{ model_name }} on customers.customer_id = from_{{ model_name }}.customer_id
+    {%- for origin in origins %}
+left join from_{{ origin }} on customers.customer_id = from_{{ origin }}.customer_id
     {%- endfor %}
 )
 

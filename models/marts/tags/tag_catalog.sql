@@ -23,7 +23,7 @@ declarations as (
         '{{ tag.description | replace("'", "''") }}' as description,
         '{{ tag.owner }}' as owner_team,
         '{{ tag.refresh }}' as refresh_schedule,
-        '{{ tag.model }}' as source_model,
+        '{{ tianwen.tag_origin(tag) }}' as source_model,
         '{{ (tag.get("column") or tag.expression) | replace("'", "''") }}' as source_sql
     {%- if not loop.last %}
     union all
