@@ -71,13 +71,15 @@ def tianwen_dbt(context: dg.AssetExecutionContext, dbt: DbtCliResource):
             key = keys_by_output.get(event.output_name)
         else:
             key = getattr(event, "asset_key", None)
-        if key is not None and key.path[-1] in metrics.MODELS:
-            held.append((key, event))  # the warehouse is dbt's until it exits: read it after
+        # the warehouse is dbt's until it exits: read it after. Once one output is held,
+        # later ones are too, so no asset is yielded before a held asset it depends on.
+        if held or (key is not None and key.path[-1] in metrics.MODELS):
+            held.append((key, event))
         else:
             yield event
     extra = metrics.collect(config.target()) if held else {}
     for key, event in held:
-        if isinstance(event, dg.Output) and key.path[-1] in extra:
+        if isinstance(event, dg.Output) and key is not None and key.path[-1] in extra:
             event = event.with_metadata({**event.metadata, **extra[key.path[-1]]})
         yield event
 

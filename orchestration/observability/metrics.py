@@ -6,10 +6,11 @@ import dagster as dg
 
 from orchestration import pipeline
 from orchestration.dbt.project import relation
+from orchestration.profiles import metrics as profile_metrics
 
 # dbt outputs (by model name) that get run metrics as metadata
 MODELS = {"source_reconciliation", "quarantined_rows", "identity_graph_stats",
-          "customer_identities", "customer_id_merges"}
+          "customer_identities", "customer_id_merges"} | profile_metrics.MODELS
 
 
 def collect(target: str) -> dict[str, dict]:
@@ -35,5 +36,6 @@ def collect(target: str) -> dict[str, dict]:
         out["identity_graph_stats"] = identity
         out["customer_identities"] = {"dagster/row_count": identifiers, **identity}
         out["customer_id_merges"] = {"dagster/row_count": int(merges), "merges": int(merges)}
+    out.update(profile_metrics.collect(pipeline.query, target))
     return {name: {k: dg.MetadataValue.int(int(v or 0)) for k, v in md.items()}
             for name, md in out.items()}

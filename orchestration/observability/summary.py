@@ -121,8 +121,14 @@ def identity_accuracy(target: str) -> list[str]:
             f" {acc.ceiling_recall:.4f})"]
 
 
+def profiles(target: str) -> list[str]:
+    from orchestration.profiles.summary import profiles_summary
+
+    return profiles_summary(_query, target)[1:]  # its leading blank line is ours to add
+
+
 SECTIONS: list[Callable[[str], list[str]]] = [
-    reconciliation, quarantine, identifiers, identifier_rejections, identity, identity_accuracy]
+    reconciliation, quarantine, identifiers, identifier_rejections, identity, identity_accuracy, profiles]
 
 
 def summary(target: str) -> str:

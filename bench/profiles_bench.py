@@ -1,0 +1,95 @@
+"""Benchmark of profiles, tags and segments (not a test: figures go to docs/benchmarks.md).
+
+    python bench/profiles_bench.py --people 1000000      DuckDB: full build, then the daily run
+
+Generates the people over `--days` daily batches, loads all but the last batch and runs
+`dbt build` (the full build), then loads the last batch and runs `dbt build` again (the daily
+run). Reports wall seconds of each build, the seconds dbt spent in the profile, tag, segment
+and product nodes (models, snapshots and their tests, from run_results.json), and the
+peak RSS of the dbt processes. The machine may be shared: say so with the figures.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import resource
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from orchestration import config, pipeline  # noqa: E402
+from orchestration.dbt.runner import dbt_args  # noqa: E402
+from orchestration.synthetic.generator import generate  # noqa: E402
+
+OURS = ("models/intermediate/profiles/", "models/marts/profiles/", "models/marts/tags/",
+        "models/marts/segments/", "models/marts/products/", "snapshots/profile_history.yml")
+
+
+def _build(target: str) -> dict:
+    start = time.perf_counter()
+    proc = subprocess.run(dbt_args(["build"], target), cwd=ROOT, env=config.dbt_env(),
+                          text=True, capture_output=True)
+    if proc.returncode:
+        raise SystemExit(proc.stdout[-3000:])
+    wall = time.perf_counter() - start
+    results = json.loads((ROOT / "target" / target / "run_results.json").read_text())
+    manifest = json.loads((ROOT / "target" / target / "manifest.json").read_text())
+    nodes = {**manifest["nodes"], **manifest.get("unit_tests", {})}
+
+    def ours(uid: str) -> bool:
+        node = nodes.get(uid, {})
+        path = node.get("original_file_path", "")
+        return path.startswith(OURS)
+
+    ours_seconds = sum(r["execution_time"] for r in results["results"] if ours(r["unique_id"]))
+    slowest = sorted(((r["execution_time"], r["unique_id"].split(".")[-1]) for r in results["results"]
+                      if ours(r["unique_id"])), reverse=True)[:5]
+    return {"wall_seconds": round(wall, 1), "profile_nodes_seconds": round(ours_seconds, 1),
+            "slowest": [(n, round(s, 1)) for s, n in slowest],
+            "peak_rss_mb": round(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024)}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--people", type=int, default=100_000)
+    parser.add_argument("--days", type=int, default=4)
+    args = parser.parse_args()
+    work = Path(tempfile.mkdtemp(prefix="tianwen-profiles-bench-"))
+    os.environ["CDP_DUCKDB_PATH"] = str(work / "bench.duckdb")
+    t0 = time.perf_counter()
+    manifest = generate(work / "all", work / "truth", people=args.people, days=args.days, quiet=True)
+    generated = time.perf_counter() - t0
+    last = sorted(f.stem for f in (work / "all" / "crm_members").iterdir())[-1]
+    landing = work / "landing"
+    for folder in (work / "all").iterdir():
+        (landing / folder.name).mkdir(parents=True)
+        for f in folder.iterdir():
+            if f.stem != last:
+                shutil.copy(f, landing / folder.name / f.name)
+    pipeline.load(landing, "duckdb", quiet=True)
+    full = _build("duckdb")
+    for folder in (work / "all").iterdir():
+        for f in folder.iterdir():
+            if f.stem == last:
+                shutil.copy(f, landing / folder.name / f.name)
+    pipeline.load(landing, "duckdb", quiet=True)
+    daily = _build("duckdb")
+    customers = pipeline.query("duckdb", "select count(*) from marts.customer_profiles")[0][0]
+    tags = pipeline.query("duckdb", "select count(*) from marts.customer_tags")[0][0]
+    out = {"people": args.people, "landed_rows": sum(s["landed"] for s in manifest["sources"].values()),
+           "generate_seconds": round(generated, 1), "customers": customers, "tag_rows": tags,
+           "full_build": full, "daily_run": daily}
+    print(json.dumps(out, indent=2))
+    shutil.rmtree(work, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    main()
