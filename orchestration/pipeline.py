@@ -82,7 +82,10 @@ def summary(target: str) -> str:
 def run(landing: Path, target: str, quiet: bool = False) -> str:
     report = load(landing, target, quiet=quiet)
     build(target, quiet=quiet)
-    text = summary(target)
+    from orchestration.ml.job import refresh  # predictive tags: train, score, rebuild score marts
+
+    tags = refresh(target, quiet=quiet)
+    text = summary(target) + "\n\n" + tags
     if report.count("failed"):
         text += f"\n\n{report.count('failed')} landing file(s) could not be loaded: see raw._load_errors"
     return text

@@ -29,6 +29,8 @@ MART_FRESHNESS = dg.FreshnessPolicy.time_window(fail_window=timedelta(hours=26),
 class TianwenTranslator(DagsterDbtTranslator):
     def get_asset_key(self, props: Mapping[str, Any]) -> dg.AssetKey:
         if props["resource_type"] == "source":
+            if (props.get("meta") or {}).get("dagster", {}).get("asset_key"):
+                return super().get_asset_key(props)  # written by a Python asset (ml/*)
             return dg.AssetKey(["raw", props["identifier"]])
         return dg.AssetKey([props["name"]])
 
@@ -60,13 +62,15 @@ def tianwen_dbt(context: dg.AssetExecutionContext, dbt: DbtCliResource):
             key = keys_by_output.get(event.output_name)
         else:
             key = getattr(event, "asset_key", None)
-        if key is not None and key.path[-1] in metrics.MODELS:
-            held.append((key, event))  # the warehouse is dbt's until it exits: read it after
+        if held or (key is not None and key.path[-1] in metrics.MODELS):
+            # The warehouse is dbt's until it exits: read it after. Everything after a held
+            # event waits too, so assets are still yielded in dependency order.
+            held.append((key, event))
         else:
             yield event
     extra = metrics.collect(config.target()) if held else {}
     for key, event in held:
-        if isinstance(event, dg.Output) and key.path[-1] in extra:
+        if isinstance(event, dg.Output) and key is not None and key.path[-1] in extra:
             event = event.with_metadata({**event.metadata, **extra[key.path[-1]]})
         yield event
 
