@@ -7,6 +7,8 @@ import uuid
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
+from threadpoolctl import threadpool_limits
+
 from orchestration.ml import features, store, train
 
 SCORE_COLUMNS = ("customer_id", "churn_risk_score", "purchase_propensity_30d", "cluster_id",
@@ -40,9 +42,11 @@ def run(target: str) -> RunResult:
     training, validation, scoring = (snaps[n] for n in features.SNAPSHOTS)
     run_id = f"run_{datetime.now(UTC):%Y%m%dT%H%M%S}_{uuid.uuid4().hex[:6]}"
     now = datetime.now(UTC).replace(tzinfo=None)
-    classifiers = {name: train.train_classifier(name, training, validation)
-                   for name in features.LABELS}
-    clusters, profiles, cluster_metrics = train.train_clusters(scoring)
+    # One thread: OpenMP spin-waits make small fits many times slower on a busy machine.
+    with threadpool_limits(limits=1):
+        classifiers = {name: train.train_classifier(name, training, validation)
+                       for name in features.LABELS}
+        clusters, profiles, cluster_metrics = train.train_clusters(scoring)
     names = {p["cluster_id"]: p["cluster_name"] for p in profiles}
     scores = {name: clf.predict(scoring) for name, clf in classifiers.items()}
     score_rows = [(cid, float(scores["churn_risk"][i]), float(scores["purchase_propensity_30d"][i]),
