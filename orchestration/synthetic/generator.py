@@ -74,6 +74,8 @@ def uuids(rng: np.random.Generator, n: int, upper: bool = False) -> np.ndarray:
 
 
 def digits(values: np.ndarray, width: int) -> np.ndarray:
+    if not len(values):  # np.char.zfill fails on an empty array (a small population's rare source)
+        return np.empty(0, dtype=f"<U{width}")
     return np.char.zfill(values.astype(np.int64).astype(str), width)
 
 
