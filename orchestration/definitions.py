@@ -11,13 +11,14 @@ import dagster as dg
 
 from orchestration.dbt.assets import dbt_resource, tianwen_dbt
 from orchestration.ingest.assets import ingestion_assets, load_ledger
+from orchestration.ml.assets import ml_assets
 from orchestration.observability.alerts import alert_on_run_failure
 from orchestration.observability.lineage import GROUPS, as_raw_layer, landing_specs
 from orchestration.quality.checks import quality_checks
 from orchestration.runs.jobs import daily_schedule, landing_sensor, micro_batch_job, pipeline_job
 
 defs = dg.Definitions(
-    assets=[*landing_specs(), *as_raw_layer(ingestion_assets), load_ledger, tianwen_dbt],
+    assets=[*landing_specs(), *as_raw_layer(ingestion_assets), load_ledger, tianwen_dbt, *ml_assets],
     asset_checks=quality_checks,
     jobs=[pipeline_job, micro_batch_job],
     schedules=[daily_schedule],

@@ -31,6 +31,8 @@ MART_FRESHNESS = dg.FreshnessPolicy.time_window(fail_window=timedelta(hours=26),
 class TianwenTranslator(DagsterDbtTranslator):
     def get_asset_key(self, props: Mapping[str, Any]) -> dg.AssetKey:
         if props["resource_type"] == "source":
+            if (props.get("meta") or {}).get("dagster", {}).get("asset_key"):
+                return super().get_asset_key(props)  # written by a Python asset (ml/*)
             return dg.AssetKey(["raw", props["identifier"]])
         return dg.AssetKey([props["name"]])
 

@@ -22,6 +22,8 @@ GROUPS = {
     "data_quality": "Quarantined rows with their reasons and the reconciliation of every landed row.",
     "profiles": "Customer profiles built from the identity marts.",
     "segments": "Customer segments.",
+    "ml": "Predictive tags: the feature mart's snapshots in, churn risk, purchase propensity and "
+          "behaviour clusters out (scikit-learn, trained and scored in Python each run).",
     "activation": "What goes out to channels.",
 }
 

@@ -127,8 +127,21 @@ def profiles(target: str) -> list[str]:
     return profiles_summary(_query, target)[1:]  # its leading blank line is ours to add
 
 
+def predictive(target: str) -> list[str]:
+    """The latest training run's validation metrics (orchestration/ml)."""
+    runs = relation("model_runs")
+    rows = _query(target, f"select model_name, auc, brier_score from {runs} where model_run_id ="
+                          f" (select max(model_run_id) from {runs}) and auc is not null"
+                          " order by model_name")
+    if not rows:
+        return []
+    return ["predictive tags (latest training run, validation):",
+            *[f"  {name:<24} AUC {auc:.3f}, Brier {brier:.3f}" for name, auc, brier in rows]]
+
+
 SECTIONS: list[Callable[[str], list[str]]] = [
-    reconciliation, quarantine, identifiers, identifier_rejections, identity, identity_accuracy, profiles]
+    reconciliation, quarantine, identifiers, identifier_rejections, identity, identity_accuracy, profiles,
+    predictive]
 
 
 def summary(target: str) -> str:

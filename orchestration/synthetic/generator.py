@@ -8,6 +8,7 @@ Layout written:
     <landing>/<source>/<YYYY-MM-DD>.{csv,parquet,jsonl}   one batch per day and source
     <truth>/identifiers.parquet   person_id, identifier_type, identifier_value (canonical)
     <truth>/manifest.json         per source: landed rows, duplicates, quarantined by reason
+    <truth>/churn.parquet         person_id, churn_propensity, purchase_rate, churn_at: the planted churn
 """
 
 from __future__ import annotations
@@ -73,6 +74,8 @@ def uuids(rng: np.random.Generator, n: int, upper: bool = False) -> np.ndarray:
 
 
 def digits(values: np.ndarray, width: int) -> np.ndarray:
+    if not len(values):  # np.char.zfill fails on an empty array (a small population's rare source)
+        return np.empty(0, dtype=f"<U{width}")
     return np.char.zfill(values.astype(np.int64).astype(str), width)
 
 
@@ -213,7 +216,8 @@ class People:
         end = self.window_start + self.days * DAY
         span = np.where(self.is_churner[who], history_days - 180, history_days) * DAY
         offset = np.where(self.is_churner[who], 180 * DAY, 0)
-        return end - offset - (self.rng.random(len(who)) * span).astype(np.int64)
+        ts = end - offset - (self.rng.random(len(who)) * span).astype(np.int64)
+        return before_planted_stop(self, who, ts, end - history_days * DAY, end)
 
     def window_ts(self, n: int) -> np.ndarray:
         return self.window_start + self.rng.integers(0, self.days * DAY, n)
@@ -225,6 +229,83 @@ class People:
     def batch_of(self, ts: np.ndarray) -> np.ndarray:
         """Batch index of the day an event happened on; backfilled history lands in batch 0."""
         return np.clip((ts - self.window_start) // DAY, 0, self.days - 1)
+
+
+# ---------------------------------------------------------------- planted churn (predictive tags)
+
+CHURN_HISTORY_DAYS = 365
+NEVER = np.iinfo(np.int64).max
+
+
+def plant_churn(p: People) -> None:
+    """A known churn process for the predictive models to find. Each person has a latent
+    loyalty z ~ N(0, 1) and a churn propensity sigmoid(-0.6 - z - 0.8 * is_member). With that
+    probability the person stops buying at a moment drawn uniformly over the past year
+    (`churn_at`); every purchase of theirs falls before it. Buyers also have a personal rate
+    of repeat orders, 2.5 * exp(0.8 z) a year (plant_regular_orders), so loyal people buy often
+    and the ones about to churn less. A separate random stream (spawned, not drawn from `p.rng`)
+    keeps the values generated before it as they were."""
+    p.churn_rng = rng = p.rng.spawn(1)[0]
+    loyalty = rng.normal(size=p.n)
+    p.churn_propensity = 1.0 / (1.0 + np.exp(-(-0.6 - loyalty - 0.8 * p.is_member)))
+    p.purchase_rate = 2.5 * np.exp(0.8 * loyalty)
+    end = p.window_start + p.days * DAY
+    stops = rng.random(p.n) < p.churn_propensity
+    drawn = end - (rng.random(p.n) * CHURN_HISTORY_DAYS * DAY).astype(np.int64)
+    p.churn_at = np.where(stops, drawn, NEVER)
+
+
+def plant_regular_orders(p: People, name: str, cols: dict, batch: np.ndarray):
+    """Repeat orders of every shop buyer: Poisson(purchase_rate) a year from a year ago until
+    churn_at (or the last batch), each a copy of one of the person's orders with a new id,
+    time and amount, paid. Other sources pass through unchanged."""
+    if name != "shop_orders" or not hasattr(p, "churn_at"):
+        return cols, batch
+    rng = p.churn_rng
+    end = p.window_start + p.days * DAY
+    start = end - CHURN_HISTORY_DAYS * DAY
+    buyers, rows = np.unique(p.order_who, return_index=True)  # one template order per buyer
+    stop = np.minimum(p.churn_at[buyers], end)
+    years = (stop - start) / (CHURN_HISTORY_DAYS * DAY)
+    counts = rng.poisson(p.purchase_rate[buyers] * years)
+    template = np.repeat(rows, counts)
+    ts = np.repeat(start, len(template)) + (rng.random(len(template))
+                                            * np.repeat(stop - start, counts)).astype(np.int64)
+    extra = {k: v[template].copy() for k, v in cols.items()}
+    extra["order_id"] = np.char.add("SO", digits(np.arange(len(template)) + 50_000_000, 10)).astype(object)
+    extra["status"] = np.full(len(template), "paid", dtype=object)
+    extra["amount"] = np.char.mod("%.2f", np.round(rng.lognormal(5.3, 0.8, len(template)), 2)).astype(object)
+    extra["ordered_at"] = fmt_ts(rng, ts)
+    extra["updated_at"] = extra["ordered_at"].copy()
+    out = {k: np.concatenate([v, extra[k]]) for k, v in cols.items()}
+    out_batch = np.concatenate([batch, p.batch_of(ts)])
+    p.order_ids, p.order_batch = out["order_id"], out_batch
+    return out, out_batch
+
+
+def before_planted_stop(p: People, who: np.ndarray, ts: np.ndarray, start: int, end: int) -> np.ndarray:
+    """Squeeze the purchase times of people who stop buying into [start, churn_at]."""
+    stop = getattr(p, "churn_at", None)
+    if stop is None:
+        return ts
+    span = np.clip(np.minimum(stop[who], end) - start, 0, None).astype(np.float64)
+    scaled = start + ((ts - start) * (span / (end - start))).astype(np.int64)
+    return np.where(stop[who] < end, np.maximum(scaled, start), ts)
+
+
+def write_churn_truth(p: People, truth: Path, con) -> None:
+    """<truth>/churn.parquet: person_id, churn_propensity, purchase_rate (repeat orders a
+    year), churn_at (UTC, null = never stops)."""
+    churn_at = np.where(p.churn_at == NEVER, np.datetime64("NaT"),
+                        p.churn_at.astype("datetime64[s]"))
+    con.register("churn_rows", pa.table({
+        "person_id": np.arange(p.n, dtype=np.int64),
+        "churn_propensity": p.churn_propensity,
+        "purchase_rate": p.purchase_rate,
+        "churn_at": pa.array(churn_at, type=pa.timestamp("s")),
+    }))
+    con.execute(f"copy churn_rows to '{truth / 'churn.parquet'}' (format parquet)")
+    con.unregister("churn_rows")
 
 
 def repeat_people(rng: np.random.Generator, who: np.ndarray, lam: float, minimum: int = 0):
@@ -324,6 +405,7 @@ def shop_orders(p: People):
     versions["status"] = np.full(len(ref), "refunded", dtype=object)
     versions["updated_at"] = fmt_ts(rng, ref_ts)
     p.order_ids, p.order_batch = cols["order_id"], batch
+    p.order_who = who
     return cols, batch, [(versions, p.batch_of(ref_ts))]
 
 
@@ -688,6 +770,7 @@ def generate(landing: Path, truth: Path, people: int = 10_000, days: int = 3,
         claim_folder(folder)
     t0 = time.monotonic()
     pop = People(people, rng, window_start, days)
+    plant_churn(pop)
     _log(f"population of {people:,} people ready ({time.monotonic() - t0:.1f}s)", quiet)
     con = duckdb.connect()
     manifest: dict = {"people": people, "days": days, "seed": seed,
@@ -696,6 +779,7 @@ def generate(landing: Path, truth: Path, people: int = 10_000, days: int = 3,
     for s_idx, (name, build) in enumerate(BUILDERS.items()):
         contract_cols = list(load_contract()[name].columns)
         cols, batch, versions = build(pop)
+        cols, batch = plant_regular_orders(pop, name, cols, batch)
         rows, rows_batch, duplicates, quarantined = plant_noise(rng, name, cols, batch,
                                                                 versions, days)
         (landing / name).mkdir()
@@ -734,6 +818,7 @@ def generate(landing: Path, truth: Path, people: int = 10_000, days: int = 3,
                                          "identifier_value": values.astype(str)}))
     con.execute(f"copy (select distinct * from truth_rows order by all) "
                 f"to '{truth / 'identifiers.parquet'}' (format parquet)")
+    write_churn_truth(pop, truth, con)
     (truth / "manifest.json").write_text(json.dumps(manifest, indent=2))
     for folder in (landing, truth):
         written = sorted(p.relative_to(folder).as_posix() for p in folder.rglob("*")
