@@ -97,7 +97,7 @@ def materialize_all(landing: Path, target: str, quiet: bool = False):
         config.duckdb_config()
     with _settings(CDP_LANDING_DIR=str(Path(landing).resolve()), CDP_TARGET=target,
                    DAGSTER_HOME=str(dagster_home())):
-        prepare(target)
+        prepare(target, fresh=True)
         from orchestration.definitions import defs
 
         job = defs.resolve_job_def("tianwen_pipeline")

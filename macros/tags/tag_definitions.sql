@@ -48,8 +48,14 @@
    description: "Loyalty tier of the golden profile (bronze, silver, gold, platinum)."}
 - {name: birthday_month, kind: rule, value_type: integer, owner: loyalty-team, refresh: daily, model: customer_profiles, expression: "cast(extract(month from birth_date) as integer)",
    description: "Month of the golden birth date (1-12)."}
-# predictive: one line per score column, e.g.
-# - {name: churn_risk_score, kind: predictive, value_type: number, scale: 4, owner: data-science, refresh: daily, model: customer_scores, column: churn_risk_score, description: "..."}
+# predictive: one line per score column of marts.customer_scores (orchestration/ml); only
+# customers who bought in the feature window are scored
+- {name: churn_risk_score, kind: predictive, value_type: number, scale: 4, owner: data-science, refresh: daily, model: customer_scores, column: churn_risk_score,
+   description: "Probability (0-1) of no purchase in the next 90 days (gradient boosting on behaviour features, docs/predictive-tags.md)."}
+- {name: purchase_propensity_30d, kind: predictive, value_type: number, scale: 4, owner: data-science, refresh: daily, model: customer_scores, column: purchase_propensity_30d,
+   description: "Probability (0-1) of a purchase in the next 30 days (gradient boosting on behaviour features)."}
+- {name: customer_cluster, kind: predictive, value_type: text, owner: data-science, refresh: daily, model: customer_scores, column: cluster_name,
+   description: "Behaviour cluster (k-means on recency, frequency, spend and activity); marts.cluster_profiles describes each."}
 {%- endset -%}
 {{ return(tianwen.validate_tag_definitions(fromyaml(declarations))) }}
 {% endmacro %}

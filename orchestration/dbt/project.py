@@ -24,10 +24,11 @@ def manifest_path(target: str | None = None) -> Path:
     return target_path(target) / "manifest.json"
 
 
-def prepare(target: str | None = None) -> Path:
-    """The manifest of `target`, parsed first when it is missing."""
+def prepare(target: str | None = None, fresh: bool = False) -> Path:
+    """The manifest of `target`, parsed first when it is missing, or always with `fresh` (a
+    run must see the models as they are on disk now; partial parsing keeps that quick)."""
     target = target or config.target()
-    if not manifest_path(target).exists():
+    if fresh or not manifest_path(target).exists():
         subprocess.run(dbt_args(["parse", "--quiet"], target), cwd=config.PROJECT_DIR,
                        env=config.dbt_env(), check=True)
     return manifest_path(target)
@@ -42,7 +43,7 @@ def require_manifest() -> Path:
 
 
 @cache
-def _relations(path: Path) -> dict[str, str]:
+def _relations(path: Path, modified_ns: int) -> dict[str, str]:  # re-read after a re-parse
     manifest = json.loads(path.read_text())
     out = {}
     for node in manifest["nodes"].values():
@@ -56,7 +57,8 @@ def _relations(path: Path) -> dict[str, str]:
 def relation(name: str, target: str | None = None) -> str:
     """`schema.table` of a model, seed or snapshot (by name) or a source ('crm.members'), as
     the dbt project places it: schema names live in dbt_project.yml, not in Python."""
-    relations = _relations(prepare(target))
+    path = prepare(target)
+    relations = _relations(path, path.stat().st_mtime_ns)
     if name not in relations:
         raise KeyError(f"{name} is not a model, seed, snapshot or source of the dbt project")
     return relations[name]
@@ -65,7 +67,8 @@ def relation(name: str, target: str | None = None) -> str:
 def source_relation(raw_table: str, target: str | None = None) -> str:
     """`schema.table` of the dbt source whose table is `raw_table` (a landing source's raw
     table, e.g. 'crm_members')."""
-    relations = _relations(prepare(target))
+    path = prepare(target)
+    relations = _relations(path, path.stat().st_mtime_ns)
     for name, rel in relations.items():
         if "." in name and rel.split(".", 1)[1] == raw_table:
             return rel

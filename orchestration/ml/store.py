@@ -29,16 +29,11 @@ def write(target: str, replace: dict[str, tuple[Sequence[str], list]],
     """In one transaction: replace the rows of the `replace` tables, append to the others."""
     wh = pipeline.warehouse(target)
     try:
-        wh.begin()
-        try:
+        with wh.transaction():
             for table, (columns, rows) in replace.items():
                 wh.execute(f"delete from {table}")
                 _insert(wh, table, columns, rows)
             for table, (columns, rows) in append.items():
                 _insert(wh, table, columns, rows)
-            wh.commit()
-        except Exception:
-            wh.rollback()
-            raise
     finally:
         wh.close()
