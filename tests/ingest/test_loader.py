@@ -113,3 +113,40 @@ def test_a_broken_file_is_reported_and_the_rest_still_loads(sample, tmp_path):
 def test_missing_landing_folder_names_the_fix(tmp_path):
     with pytest.raises(FileNotFoundError, match="CDP_LANDING_DIR"):
         _load(tmp_path / "nope", tmp_path / "wh.duckdb")
+
+
+def test_a_file_still_being_written_waits_for_the_next_run(tmp_path, monkeypatch):
+    import threading
+    import time
+
+    monkeypatch.setenv("CDP_LANDING_STABLE_SECONDS", "0.5")
+    landing = tmp_path / "landing"
+    (landing / "web_events").mkdir(parents=True)
+    growing = landing / "web_events" / "b1.csv"
+    growing.write_text(HEADER + "\n")
+
+    done, written = threading.Event(), []
+
+    def upload():  # a slow upload: appends until the first load has judged the file
+        while not done.is_set():
+            time.sleep(0.1)
+            with growing.open("a") as fh:
+                fh.write(f"e{len(written)},c,,page_view,,,,,,2026-11-01 10:00:00,\n")
+            written.append(1)
+
+    uploader = threading.Thread(target=upload)
+    uploader.start()
+    try:
+        first = _load(landing, tmp_path / "wh.duckdb")
+    finally:
+        done.set()
+        uploader.join()
+    assert [(f.file, f.status) for f in first.files] == [("web_events/b1.csv", "pending")]
+    assert first.exit_code() == 3
+    assert _q(tmp_path / "wh.duckdb", "select count(*) from raw._load_ledger")[0][0] == 0
+    assert "still being written" in _q(tmp_path / "wh.duckdb",
+                                       "select reason from raw._load_errors")[0][0]
+    time.sleep(0.6)  # the upload is complete and settled: the next run loads all of it
+    second = _load(landing, tmp_path / "wh.duckdb")
+    assert [(f.status, f.rows) for f in second.files] == [("loaded", len(written))]
+    assert second.exit_code() == 0

@@ -100,14 +100,17 @@ def _stage(path: Path, encoding: str, staged: Path, open_at: int | None) -> list
 
 def _lines(fh):
     """Physical lines ending in '\\n' (a lone '\\r' or a control byte does not end a line)."""
-    pending = ""
+    pending: list[str] = []  # pieces of a line longer than a chunk: joined once, not re-split
     while chunk := fh.read(1 << 20):
-        pending += chunk
-        *lines, pending = pending.split("\n")
-        for line in lines:
-            yield line + "\n"
-    if pending:
-        yield pending
+        *lines, rest = chunk.split("\n")
+        if lines:
+            lines[0] = "".join(pending) + lines[0]
+            pending = []
+            for line in lines:
+                yield line + "\n"
+        pending.append(rest)
+    if "".join(pending):
+        yield "".join(pending)
 
 
 def _scan(path: Path, encoding: str) -> tuple[int, int | None]:
