@@ -67,7 +67,9 @@ def tianwen_dbt(context: dg.AssetExecutionContext, dbt: DbtCliResource):
     held = []
     # the target is read when the run starts (CDP_TARGET), not when the code location loads;
     # dbt writes to the project's own target folder (as the CLI does), not a new one per run
-    args = ["build", "--target", config.target()]
+    # a run split around a Python asset (the predictive tags) builds dbt in several steps: a
+    # test runs in the step that builds the last of its parents, never before they all exist
+    args = ["build", "--target", config.target(), "--indirect-selection", "buildable"]
     for event in dbt.cli(args, context=context, target_path=project.target_path()).stream():
         if isinstance(event, dg.Output):
             key = keys_by_output.get(event.output_name)
@@ -79,7 +81,8 @@ def tianwen_dbt(context: dg.AssetExecutionContext, dbt: DbtCliResource):
             held.append((key, event))
         else:
             yield event
-    extra = metrics.collect(config.target()) if held else {}
+    built = {key.path[-1] for key, event in held if isinstance(event, dg.Output) and key is not None}
+    extra = metrics.collect(config.target(), built) if built else {}
     for key, event in held:
         if isinstance(event, dg.Output) and key is not None and key.path[-1] in extra:
             event = event.with_metadata({**event.metadata, **extra[key.path[-1]]})

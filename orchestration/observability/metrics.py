@@ -13,21 +13,40 @@ MODELS = {"source_reconciliation", "quarantined_rows", "identity_graph_stats",
           "customer_identities", "customer_id_merges"} | profile_metrics.MODELS
 
 
-def collect(target: str) -> dict[str, dict]:
+def collect(target: str, built: set[str]) -> dict[str, dict]:
+    """Metadata for the `built` models: a dbt step of a split run builds only some marts."""
+    out: dict[str, dict] = {}
+    if "source_reconciliation" in built:
+        out.update(_reconciliation(target))
+    if "quarantined_rows" in built:
+        n = pipeline.query(target, f"select count(*) from {relation('quarantined_rows')}")[0][0]
+        out["quarantined_rows"] = {"dagster/row_count": n, **out.get("quarantined_rows", {})}
+    if built & {"identity_graph_stats", "customer_identities", "customer_id_merges"}:
+        out.update(_identity(target))
+    if built & profile_metrics.MODELS:
+        out.update(profile_metrics.collect(pipeline.query, target))
+    return {name: {k: dg.MetadataValue.int(int(v or 0)) for k, v in md.items()}
+            for name, md in out.items() if name in built}
+
+
+def _reconciliation(target: str) -> dict[str, dict]:
     recon = pipeline.query(target, "select sum(landed_rows), sum(staged_rows),"
                                    " sum(duplicate_rows), sum(quarantined_rows),"
                                    " sum(case when is_reconciled then 0 else 1 end)"
                                    f" from {relation('source_reconciliation')}")[0]
     landed, staged, dups, quarantined, unreconciled = (int(v or 0) for v in recon)
+    rows = {"landed_rows": landed, "staged_rows": staged, "duplicate_rows": dups,
+            "quarantined_rows": quarantined, "unreconciled_sources": unreconciled}
+    return {"source_reconciliation": rows, "quarantined_rows": rows}
+
+
+def _identity(target: str) -> dict[str, dict]:
+    out = {}
     stats = pipeline.query(target, "select identifiers, edges, customers, singletons,"
                                    " largest_component, rounds, conflicts"
                                    f" from {relation('identity_graph_stats')}"
                                    " order by computed_at desc limit 1")
     merges = pipeline.query(target, f"select count(*) from {relation('customer_id_merges')}")[0][0]
-    rows = {"landed_rows": landed, "staged_rows": staged, "duplicate_rows": dups,
-            "quarantined_rows": quarantined, "unreconciled_sources": unreconciled}
-    out = {"source_reconciliation": rows,
-           "quarantined_rows": {"dagster/row_count": quarantined, **rows}}
     if stats:
         identifiers, edges, customers, singletons, largest, rounds, conflicts = stats[0]
         identity = {"identifiers": identifiers, "edges": edges, "customers": customers,
@@ -36,6 +55,4 @@ def collect(target: str) -> dict[str, dict]:
         out["identity_graph_stats"] = identity
         out["customer_identities"] = {"dagster/row_count": identifiers, **identity}
         out["customer_id_merges"] = {"dagster/row_count": int(merges), "merges": int(merges)}
-    out.update(profile_metrics.collect(pipeline.query, target))
-    return {name: {k: dg.MetadataValue.int(int(v or 0)) for k, v in md.items()}
-            for name, md in out.items()}
+    return out
