@@ -28,7 +28,12 @@ def predictive_tags(context: dg.AssetExecutionContext):
     try:
         result = job.run(config.target())
     except train.NotEnoughData as exc:
+        # the previous scores (or the empty tables the dbt hook creates) stay; the tags and
+        # segments downstream must still build, so the outputs are reported, not skipped
         context.log.warning(f"predictive tags not trained, previous scores kept: {exc}")
+        for key in KEYS.values():
+            yield dg.MaterializeResult(asset_key=key, metadata={
+                "trained": False, "not_trained_because": dg.MetadataValue.text(str(exc))})
         return
     metrics = {name: m for name, m in result.metrics.items() if m.get("auc") is not None}
     yield dg.MaterializeResult(asset_key=KEYS["customer_scores"], metadata={

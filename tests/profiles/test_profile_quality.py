@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from orchestration.quality.checks import load_registry
+from orchestration.quality.checks import load_registry, rows_sql
 
 SUITES = ("customer_profiles", "customer_metrics", "customer_tags", "tag_catalog")
 
@@ -18,10 +18,10 @@ def test_profile_and_tag_suites_pass_a_good_build_and_catch_bad_rows(built, targ
     assert set(SUITES) <= set(checks)
     with built.active():
         for suite in SUITES:
-            result = validate(suite, checks[suite]["rows"], target, build_docs=False)
+            result = validate(suite, rows_sql(checks[suite]["rows"]), target, build_docs=False)
             assert result.success and result.evaluated >= 3, (suite, result.failed)
         # a duplicated customer with an impossible score and a negative lifetime value
-        bad_rows = (checks["customer_metrics"]["rows"] + " union all select customer_id, -1,"
+        bad_rows = (rows_sql(checks["customer_metrics"]["rows"]) + " union all select customer_id, -1,"
                     " order_count, days_since_last_purchase, 7, rfm_frequency_score,"
                     " rfm_monetary_score, 'zombie' from marts.customer_metrics where order_count > 0")
         bad = validate("customer_metrics", bad_rows, target, build_docs=False)
