@@ -21,7 +21,10 @@ GROUPS = {
                 "their history (snapshot), merges and conflicts.",
     "data_quality": "Quarantined rows with their reasons and the reconciliation of every landed row.",
     "profiles": "Customer profiles built from the identity marts.",
-    "segments": "Customer segments.",
+    "tags": "Customer tags from one registry (statistical, rule, predictive), long and wide, "
+            "and the tag catalogue with coverage.",
+    "products": "Products, stores and each customer's affinity to product categories.",
+    "segments": "Customer segments: one model per audience, memberships, entry and exit events, sizes.",
     "ml": "Predictive tags: the feature mart's snapshots in, churn risk, purchase propensity and "
           "behaviour clusters out (scikit-learn, trained and scored in Python each run).",
     "activation": "What goes out to channels.",
