@@ -1,7 +1,10 @@
 {#- Every identifier seen in a staged record, one row per (source, record, type): the long
     list identity stitching starts from. Which columns carry which identifier type comes
-    from vars.tianwen_sources; junk values are flagged from the identifier_blocklist seed. -#}
+    from vars.tianwen_sources; junk values are flagged from the identifier_blocklist seed:
+    exact values by a hash join, regex and repeated_char rules compiled into this query as
+    constants (identifier_blocklist_rules), so no value is tried against every rule. -#}
 {%- set sources = var('tianwen_sources') -%}
+{%- set pattern_rules = identifier_blocklist_rules(ref('identifier_blocklist')) -%}
 
 with
 
@@ -28,6 +31,52 @@ occurrences as (
     {%- endfor %}
 ),
 
+{% if pattern_rules is not none %}
+exact_rules as (
+    select
+        identifier_type,
+        pattern,
+        min(reason) as reason
+    from blocklist
+    where match_type = 'exact'
+    group by identifier_type, pattern
+),
+
+reasons as (
+    select
+        occurrences.source_name,
+        occurrences.record_key,
+        occurrences.identifier_type,
+        occurrences.identifier_value,
+        occurrences.observed_at,
+        exact_rules.reason as exact_reason,
+        {{ blocklist_pattern_reason(pattern_rules, 'occurrences.identifier_type', 'occurrences.identifier_value') }}
+            as pattern_reason
+    from occurrences
+    left join exact_rules
+        on
+            occurrences.identifier_type = exact_rules.identifier_type
+            and occurrences.identifier_value = exact_rules.pattern
+),
+
+flagged as (
+    select
+        source_name,
+        record_key,
+        identifier_type,
+        identifier_value,
+        coalesce(exact_reason, pattern_reason) is not null as is_junk,
+        case
+            when exact_reason is null then pattern_reason
+            when pattern_reason is null then exact_reason
+            when exact_reason < pattern_reason then exact_reason
+            else pattern_reason
+        end as junk_reason,
+        observed_at
+    from reasons
+)
+{% else %}
+{#- parse time, before the seed exists, unit tests: every value against every rule -#}
 distinct_values as (
     select distinct
         identifier_type,
@@ -70,5 +119,6 @@ flagged as (
             occurrences.identifier_type = junk_values.identifier_type
             and occurrences.identifier_value = junk_values.identifier_value
 )
+{% endif %}
 
 select * from flagged

@@ -14,19 +14,18 @@ usable as (
         source_name,
         record_key,
         identifier_type,
-        identifier_value,
-        {{ identity_node_key('identifier_type', 'identifier_value') }} as node_key
+        identifier_value
     from occurrences
     where not is_junk
 ),
 
+-- by type and value (the node key is the same pair, built once per row at the end)
 pairs as (
     select distinct
-        usable.node_key,
         usable.identifier_type,
         usable.identifier_value,
         linked.identifier_type as linked_type,
-        linked.node_key as linked_key
+        linked.identifier_value as linked_value
     from usable
     inner join usable as linked
         on
@@ -37,13 +36,22 @@ pairs as (
 
 counted as (
     select
-        node_key,
         identifier_type,
         identifier_value,
         linked_type,
         count(*) as linked_values
     from pairs
-    group by node_key, identifier_type, identifier_value, linked_type
+    group by identifier_type, identifier_value, linked_type
+),
+
+keyed as (
+    select
+        {{ identity_node_key('identifier_type', 'identifier_value') }} as node_key,
+        identifier_type,
+        identifier_value,
+        linked_type,
+        linked_values
+    from counted
 )
 
-select * from counted
+select * from keyed

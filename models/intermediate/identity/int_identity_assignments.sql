@@ -97,6 +97,7 @@ direct_unique as (
 grouped as (
     select
         labelled.*,
+        suspicious.rule_broken,
         case
             when suspicious.component_key is null then labelled.component_key
             when labelled.is_unique_per_person then labelled.node_key
@@ -108,34 +109,29 @@ grouped as (
     left join direct_unique on labelled.node_key = direct_unique.node_key
 ),
 
-first_seen as (
+-- the founding identifier of each customer: the earliest seen (then priority, then key)
+founded as (
     select
-        group_key,
-        node_key as founding_key,
-        row_number() over (
+        *,
+        first_value(node_key) over (
             partition by group_key
             order by first_seen_at, priority, node_key
-        ) as seniority
+        ) as founding_key
     from grouped
 ),
 
 assigned as (
     select
-        grouped.node_key,
-        grouped.identifier_type,
-        grouped.identifier_value,
-        grouped.first_seen_at,
-        grouped.last_seen_at,
-        grouped.sources,
-        grouped.component_key,
-        {{ dbt.concat(["'cus_'", "left(" ~ dbt.hash('first_seen.founding_key') ~ ", 16)"]) }} as customer_id,
-        suspicious.rule_broken as component_rule_broken
-    from grouped
-    inner join first_seen
-        on
-            grouped.group_key = first_seen.group_key
-            and first_seen.seniority = 1
-    left join suspicious on grouped.component_key = suspicious.component_key
+        node_key,
+        identifier_type,
+        identifier_value,
+        first_seen_at,
+        last_seen_at,
+        sources,
+        component_key,
+        {{ dbt.concat(["'cus_'", "left(" ~ dbt.hash('founding_key') ~ ", 16)"]) }} as customer_id,
+        rule_broken as component_rule_broken
+    from founded
 )
 
 select * from assigned

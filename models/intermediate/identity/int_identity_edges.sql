@@ -33,34 +33,25 @@ ranked as (
         row_number() over (
             partition by source_name, record_key
             order by priority, node_key
-        ) as anchor_rank
+        ) as anchor_rank,
+        first_value(node_key) over (
+            partition by source_name, record_key
+            order by priority, node_key
+        ) as anchor_key
     from usable
-),
-
-anchors as (
-    select
-        source_name,
-        record_key,
-        node_key as anchor_key
-    from ranked
-    where anchor_rank = 1
 ),
 
 edges as (
     select
-        anchors.anchor_key as node_a,
-        ranked.node_key as node_b,
-        ranked.source_name,
-        min(ranked.observed_at) as first_seen_at,
-        max(ranked.observed_at) as last_seen_at,
+        anchor_key as node_a,
+        node_key as node_b,
+        source_name,
+        min(observed_at) as first_seen_at,
+        max(observed_at) as last_seen_at,
         count(*) as records
     from ranked
-    inner join anchors
-        on
-            ranked.source_name = anchors.source_name
-            and ranked.record_key = anchors.record_key
-    where ranked.anchor_rank > 1
-    group by anchors.anchor_key, ranked.node_key, ranked.source_name
+    where anchor_rank > 1
+    group by anchor_key, node_key, source_name
 )
 
 select * from edges
