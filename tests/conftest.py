@@ -7,8 +7,10 @@ import json
 import os
 import shutil
 import tempfile
+import threading
 import uuid
 from datetime import date
+from http.server import BaseHTTPRequestHandler, HTTPServer
 from pathlib import Path
 
 import psycopg
@@ -162,3 +164,24 @@ def copy_landing(src: Path, dst: Path, batches: list[str] | None = None) -> Path
                 (dst / folder.name).mkdir(parents=True, exist_ok=True)
                 (dst / folder.name / f.name).write_bytes(f.read_bytes())
     return dst
+
+
+@pytest.fixture()
+def webhook():
+    """A real HTTP server on 127.0.0.1 that records what alerts POST to it."""
+    received = []
+
+    class Handler(BaseHTTPRequestHandler):
+        def do_POST(self):  # noqa: N802 - the http.server API
+            received.append(json.loads(self.rfile.read(int(self.headers["Content-Length"]))))
+            self.send_response(204)
+            self.end_headers()
+
+        def log_message(self, *args):
+            pass
+
+    server = HTTPServer(("127.0.0.1", 0), Handler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.server_port}/alerts", received
+    server.shutdown()

@@ -1,33 +1,12 @@
 """In Dagster, a rejected landing file marks the ingestion asset's check with a warning (the
 run still succeeds) and raises an alert."""
 
-import json
-import threading
-from http.server import BaseHTTPRequestHandler, HTTPServer
-
 import dagster as dg
 
 from orchestration.ingest.assets import CHECK, ingestion_assets
 from tests.dagster_helpers import dagster_env
 
 HEADER = "member_id,full_name\n"
-
-
-def _webhook():
-    received = []
-
-    class Handler(BaseHTTPRequestHandler):
-        def do_POST(self):  # noqa: N802 - the http.server API
-            received.append(json.loads(self.rfile.read(int(self.headers["Content-Length"]))))
-            self.send_response(204)
-            self.end_headers()
-
-        def log_message(self, *args):
-            pass
-
-    server = HTTPServer(("127.0.0.1", 0), Handler)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    return server, received
 
 
 def _materialize_crm(landing, db, url):
@@ -42,25 +21,21 @@ def _check(result):
     return evaluation
 
 
-def test_a_rejected_file_warns_and_alerts_while_the_good_files_load(tmp_path):
-    server, received = _webhook()
-    url = f"http://127.0.0.1:{server.server_address[1]}/"
+def test_a_rejected_file_warns_and_alerts_while_the_good_files_load(tmp_path, webhook):
+    url, received = webhook
     landing = tmp_path / "landing"
     (landing / "crm_members").mkdir(parents=True)
     (landing / "crm_members" / "good.csv").write_text(HEADER + "M1,a\n")
     (landing / "crm_members" / "bad.csv").write_bytes(HEADER.encode() + b"M2,\xff\xfe\x81\n")
-    try:
-        result = _materialize_crm(landing, tmp_path / "wh.duckdb", url)
-        assert result.success  # the good file's rows flow on
-        evaluation = _check(result)
-        assert evaluation.check_name == CHECK and not evaluation.passed
-        assert evaluation.severity == dg.AssetCheckSeverity.WARN
-        assert "crm_members/bad.csv" in evaluation.metadata["problems"].value
-        assert len(received) == 1 and "crm_members" in received[0]["title"]
-        assert any("bad.csv" in d for d in received[0]["details"])
-        # once the file is fixed, the check passes and nothing is alerted
-        (landing / "crm_members" / "bad.csv").write_text(HEADER + "M2,b\n")
-        result = _materialize_crm(landing, tmp_path / "wh.duckdb", url)
-        assert _check(result).passed and len(received) == 1
-    finally:
-        server.shutdown()
+    result = _materialize_crm(landing, tmp_path / "wh.duckdb", url)
+    assert result.success  # the good file's rows flow on
+    evaluation = _check(result)
+    assert evaluation.check_name == CHECK and not evaluation.passed
+    assert evaluation.severity == dg.AssetCheckSeverity.WARN
+    assert "crm_members/bad.csv" in evaluation.metadata["problems"].value
+    assert len(received) == 1 and "crm_members" in received[0]["title"]
+    assert any("bad.csv" in d for d in received[0]["details"])
+    # once the file is fixed, the check passes and nothing is alerted
+    (landing / "crm_members" / "bad.csv").write_text(HEADER + "M2,b\n")
+    result = _materialize_crm(landing, tmp_path / "wh.duckdb", url)
+    assert _check(result).passed and len(received) == 1

@@ -1,8 +1,7 @@
 from orchestration.observability.alerts import send_alert
-from tests.runs.test_jobs import webhook  # noqa: F401 - the real HTTP server fixture
 
 
-def test_alert_posts_to_the_configured_webhook(webhook, monkeypatch):  # noqa: F811
+def test_alert_posts_to_the_configured_webhook(webhook, monkeypatch):
     url, received = webhook
     monkeypatch.setenv("CDP_ALERT_WEBHOOK_URL", url)
     assert send_alert("run failed", ["step x"]) is True

@@ -1,37 +1,11 @@
 """The pipeline in Dagster: the whole graph on DuckDB, the landing sensor, and a bad batch
 stopped by the blocking Great Expectations checks."""
 
-import json
-import threading
-from http.server import BaseHTTPRequestHandler, HTTPServer
-
 import dagster as dg
-import pytest
 
 from orchestration.quality.gx_runner import GX_ROOT
 from tests.conftest import copy_landing
 from tests.dagster_helpers import check_results, dagster_env, materialized, run_job
-
-
-@pytest.fixture()
-def webhook():
-    """A real HTTP server on 127.0.0.1 that records what alerts POST to it."""
-    received = []
-
-    class Handler(BaseHTTPRequestHandler):
-        def do_POST(self):  # noqa: N802 - the http.server API
-            received.append(json.loads(self.rfile.read(int(self.headers["Content-Length"]))))
-            self.send_response(204)
-            self.end_headers()
-
-        def log_message(self, *args):
-            pass
-
-    server = HTTPServer(("127.0.0.1", 0), Handler)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{server.server_port}/alerts", received
-    server.shutdown()
 
 
 def test_the_whole_graph_materialises_with_metrics(sample, tmp_path):
