@@ -20,7 +20,8 @@ def collect(target: str, built: set[str]) -> dict[str, dict]:
         out.update(_reconciliation(target))
     if "quarantined_rows" in built:
         n = pipeline.query(target, f"select count(*) from {relation('quarantined_rows')}")[0][0]
-        out["quarantined_rows"] = {"dagster/row_count": n, **out.get("quarantined_rows", {})}
+        # counted from the mart itself: the reconciliation may be built in another step
+        out["quarantined_rows"] = {"dagster/row_count": n, "quarantined_rows": n}
     if built & {"identity_graph_stats", "customer_identities", "customer_id_merges"}:
         out.update(_identity(target))
     if built & profile_metrics.MODELS:
@@ -37,7 +38,7 @@ def _reconciliation(target: str) -> dict[str, dict]:
     landed, staged, dups, quarantined, unreconciled = (int(v or 0) for v in recon)
     rows = {"landed_rows": landed, "staged_rows": staged, "duplicate_rows": dups,
             "quarantined_rows": quarantined, "unreconciled_sources": unreconciled}
-    return {"source_reconciliation": rows, "quarantined_rows": rows}
+    return {"source_reconciliation": rows}
 
 
 def _identity(target: str) -> dict[str, dict]:
