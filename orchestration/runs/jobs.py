@@ -71,7 +71,7 @@ def landing_sensor(context: dg.SensorEvaluationContext):
                  | dg.AssetSelection.groups("reference"))
     context.update_cursor(json.dumps(now, sort_keys=True))
     graph = context.repository_def.asset_graph
-    # external assets (landing folders, the load ledger) are observed, not materialised
+    # the landing folders are observed external assets, not materialised
     keys = {k for k in selection.resolve(graph) if graph.get(k).is_materializable}
     digest = hashlib.sha256(json.dumps(now, sort_keys=True).encode()).hexdigest()[:16]
     return dg.RunRequest(run_key=f"landing-{digest}",
