@@ -132,11 +132,13 @@ def _load_outcome(result) -> tuple[int, str]:
     and what each of them could not load."""
     code, notes = 0, []
     for event in result.get_asset_materialization_events():
-        metadata = event.event_specific_data.materialization.metadata
+        materialization = event.event_specific_data.materialization
+        metadata = materialization.metadata
         if "exit_code" in metadata and metadata["exit_code"].value:
             code = max(code, int(metadata["exit_code"].value))
             if "not_loaded" in metadata:
-                notes.append(str(metadata["not_loaded"].value))
+                name = materialization.asset_key.path[-1]
+                notes.append(f"{name}: {metadata['not_loaded'].value}")
     return code, "\n".join(notes)
 
 
