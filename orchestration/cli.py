@@ -42,6 +42,12 @@ def _parser() -> argparse.ArgumentParser:
             s.add_argument("--landing", type=Path, default=None, help="default: CDP_LANDING_DIR")
         if name == "demo":
             s.add_argument("--people", type=int, default=10_000)
+    x = sub.add_parser("export-subject", help="write everything held about one person as JSON")
+    x.add_argument("--identifier", required=True, help="<type>:<value>, e.g. mobile:13800138000")
+    x.add_argument("--target", choices=config.TARGETS, default=None,
+                   help="default: CDP_TARGET or duckdb")
+    x.add_argument("--out", type=Path, default=None,
+                   help="default: exports/subject-<customer_id>.json")
     return p
 
 
@@ -72,6 +78,12 @@ def main(argv: list[str] | None = None) -> int:
             text = pipeline.run(landing, target)
             print(text)
             code = getattr(text, "exit_code", 0)
+        elif args.command == "export-subject":
+            from orchestration.privacy.subject_access import export_subject
+
+            path, counts = export_subject(args.identifier, target, args.out)
+            # counts only: the file holds the personal data, the terminal does not
+            print(f"wrote {path}: " + ", ".join(f"{k} {v}" for k, v in counts.items()))
         elif args.command == "demo":
             generate(landing, config.truth_dir(), people=args.people)
             print(pipeline.run(landing, target))

@@ -37,12 +37,15 @@ class TianwenTranslator(DagsterDbtTranslator):
         return dg.AssetKey([props["name"]])
 
     def get_group_name(self, props: Mapping[str, Any]) -> str | None:
+        declared = (props.get("config", {}).get("meta") or {}).get("dagster", {}).get("group")
+        if declared:  # `meta: {dagster: {group: ...}}` in YAML, as dagster-dbt documents
+            return declared
         if props["resource_type"] == "source":
             return "raw"
         if props["resource_type"] == "seed":
             return "reference"
         if props["resource_type"] == "snapshot":
-            return "identity"  # the only snapshot is the identity history
+            return "identity"  # unless its YAML declares another group
         layer = props["fqn"][1] if len(props["fqn"]) > 2 else "dbt"
         if layer in ("intermediate", "marts") and len(props["fqn"]) > 3:
             return props["fqn"][2]  # the area: identity, data_quality, profiles, ...

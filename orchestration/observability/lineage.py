@@ -27,6 +27,8 @@ GROUPS = {
     "segments": "Customer segments: one model per audience, memberships, entry and exit events, sizes.",
     "ml": "Predictive tags: the feature mart's snapshots in, churn risk, purchase propensity and "
           "behaviour clusters out (scikit-learn, trained and scored in Python each run).",
+    "bi": "Masked views of the marts for BI tools (PII masked by its YAML meta), the only "
+          "schema the PostgreSQL role bi_reader may read, and the key of their pseudonyms.",
     "activation": "What goes out to channels.",
 }
 

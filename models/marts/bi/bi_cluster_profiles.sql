@@ -1,0 +1,3 @@
+{{ config(alias='cluster_profiles') }}
+
+{{ tianwen.masked_view('cluster_profiles') }}

@@ -1,0 +1,3 @@
+{{ config(alias='customer_identities') }}
+
+{{ tianwen.masked_view('customer_identities') }}

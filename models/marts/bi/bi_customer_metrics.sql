@@ -1,0 +1,3 @@
+{{ config(alias='customer_metrics') }}
+
+{{ tianwen.masked_view('customer_metrics') }}

@@ -1,0 +1,3 @@
+{{ config(alias='customer_product_affinity') }}
+
+{{ tianwen.masked_view('customer_product_affinity') }}

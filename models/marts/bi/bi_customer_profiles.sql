@@ -1,0 +1,3 @@
+{{ config(alias='customer_profiles') }}
+
+{{ tianwen.masked_view('customer_profiles') }}

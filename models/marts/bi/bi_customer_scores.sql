@@ -1,0 +1,3 @@
+{{ config(alias='customer_scores') }}
+
+{{ tianwen.masked_view('customer_scores') }}

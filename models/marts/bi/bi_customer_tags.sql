@@ -1,0 +1,3 @@
+{{ config(alias='customer_tags') }}
+
+{{ tianwen.masked_view('customer_tags') }}

@@ -1,0 +1,3 @@
+{{ config(alias='products') }}
+
+{{ tianwen.masked_view('products') }}

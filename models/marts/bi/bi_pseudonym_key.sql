@@ -1,0 +1,16 @@
+{#- Drawn once and kept (incremental, never re-inserted): pseudonyms stay stable across builds.
+    In the privacy schema, which the BI role cannot read. -#}
+{{ config(materialized='incremental', schema='privacy') }}
+
+with
+
+drawn as (
+    select
+        {{ tianwen.random_key() }} as hash_key,
+        {{ dbt.current_timestamp() }} as created_at
+)
+
+select * from drawn
+{% if is_incremental() %}
+    where not exists (select 1 from {{ this }})
+{% endif %}

@@ -1,0 +1,3 @@
+{{ config(alias='segment_membership_events') }}
+
+{{ tianwen.masked_view('segment_membership_events') }}

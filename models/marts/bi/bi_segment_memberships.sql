@@ -1,0 +1,3 @@
+{{ config(alias='segment_memberships') }}
+
+{{ tianwen.masked_view('segment_memberships') }}

@@ -1,0 +1,3 @@
+{{ config(alias='segment_sizes') }}
+
+{{ tianwen.masked_view('segment_sizes') }}

@@ -1,0 +1,3 @@
+{{ config(alias='stores') }}
+
+{{ tianwen.masked_view('stores') }}

@@ -1,0 +1,3 @@
+{{ config(alias='tag_catalog') }}
+
+{{ tianwen.masked_view('tag_catalog') }}
