@@ -42,6 +42,9 @@ def _parser() -> argparse.ArgumentParser:
             s.add_argument("--landing", type=Path, default=None, help="default: CDP_LANDING_DIR")
         if name == "demo":
             s.add_argument("--people", type=int, default=10_000)
+    from orchestration.activation import cli as activation_cli
+
+    activation_cli.add_parser(sub)
     return p
 
 
@@ -72,6 +75,10 @@ def main(argv: list[str] | None = None) -> int:
             text = pipeline.run(landing, target)
             print(text)
             code = getattr(text, "exit_code", 0)
+        elif args.command == "sync":
+            from orchestration.activation import cli as activation_cli
+
+            code = activation_cli.run(args)
         elif args.command == "demo":
             generate(landing, config.truth_dir(), people=args.people)
             print(pipeline.run(landing, target))

@@ -27,7 +27,9 @@ GROUPS = {
     "segments": "Customer segments: one model per audience, memberships, entry and exit events, sizes.",
     "ml": "Predictive tags: the feature mart's snapshots in, churn risk, purchase propensity and "
           "behaviour clusters out (scikit-learn, trained and scored in Python each run).",
-    "activation": "What goes out to channels.",
+    "privacy": "Consent and suppression per customer and channel: what every channel sync obeys.",
+    "activation": "What goes out to channels: one asset per sync (activation/syncs/*.yml), its run log "
+                  "and the campaign holdout assignments.",
 }
 
 LEDGER_KEY = dg.AssetKey(["raw", "_load_ledger"])
