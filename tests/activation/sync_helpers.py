@@ -14,8 +14,8 @@ SECRET = "test-hmac-key"
 
 
 class MiniWarehouse:
-    def __init__(self, path):
-        self.wh = DuckDBWarehouse(path)
+    def __init__(self, path=None, wh=None):
+        self.wh = wh or DuckDBWarehouse(path)
         self.wh.execute("create schema if not exists marts")
         self.wh.execute("create table marts.customer_profiles (customer_id varchar primary key, email varchar, "
                         "mobile varchar, full_name varchar, loyalty_tier varchar, city varchar)")
@@ -28,7 +28,8 @@ class MiniWarehouse:
 
     def customer(self, cid: str, segment: str | None = "seg", channels=("sms", "email", "push", "ads"),
                  granted=True, erased=False, email=None, mobile=None, tier="gold", city="上海", name="张三"):
-        self.wh.execute("insert or replace into marts.customer_profiles values (?, ?, ?, ?, ?, ?)",
+        self.wh.execute("delete from marts.customer_profiles where customer_id = ?", [cid])
+        self.wh.execute("insert into marts.customer_profiles values (?, ?, ?, ?, ?, ?)",
                         [cid, email or f"{cid}@example.com", mobile, name, tier, city])
         self.wh.execute("delete from marts.customer_consents where customer_id = ?", [cid])
         for ch in channels:
@@ -49,7 +50,21 @@ class MiniWarehouse:
         return {k: h for k, (h, _) in state.load(self.wh, sync_id).items()}
 
     def one(self, sql: str, params=None):
-        return self.wh.execute(sql, params or []).fetchall()
+        return self.wh.execute(sql, params or None).fetchall()
+
+
+def new_database(dsn: str) -> str:
+    """A fresh database on the test PostgreSQL server; its DSN."""
+    import uuid
+
+    import psycopg
+
+    name = f"act_{uuid.uuid4().hex[:10]}"
+    with psycopg.connect(dsn, autocommit=True) as con:
+        con.execute(f'create database "{name}"')
+    params = psycopg.conninfo.conninfo_to_dict(dsn)
+    params["dbname"] = name
+    return psycopg.conninfo.make_conninfo(**params)
 
 
 @pytest.fixture()
