@@ -41,6 +41,9 @@ class Receiver:
         self.bodies: list[dict] = []  # every accepted body, as received
         self.lock = threading.Lock()
         self.server: ThreadingHTTPServer | None = None
+        self.replayed = 0  # requests whose idempotency key had been applied already
+        # hold the reply after applying the n-th batch this long (a test kills the client meanwhile)
+        self.stall_after: dict[int, float] = {}
 
     def _fault(self) -> str | None:
         if self.faults <= 0 or self.random.random() >= self.faults:
@@ -75,8 +78,10 @@ class Receiver:
             return
         key = handler.headers.get("Idempotency-Key", "")
         with self.lock:
+            stall = 0.0
             if key in self.answers:  # seen: same answer, nothing applied again
                 answer = self.answers[key]
+                self.replayed += 1
             else:
                 payload = json.loads(body)
                 self.bodies.append(payload)
@@ -92,6 +97,8 @@ class Receiver:
                 self.answers[key] = answer
                 self.applied_keys.append(key)
                 self._persist()
+                stall = self.stall_after.get(len(self.applied_keys), 0.0)
+        time.sleep(stall)
         self._reply(handler, 200, answer)
 
     def _persist(self) -> None:

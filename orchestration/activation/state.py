@@ -147,6 +147,9 @@ RUN_COLUMNS = ("audience_rows", "suppressed_rows", "held_out_rows", "rows_added"
 
 def start_run(wh, sync_id: str, destination_type: str, dry_run: bool, full_resync: bool) -> str:
     run_id = uuid.uuid4().hex
+    # a run of this sync still marked running died (killed, machine lost): say so
+    wh.execute("update activation.sync_runs set status = 'abandoned' where sync_id = ? and status = 'running'",
+               [sync_id])
     wh.execute("insert into activation.sync_runs (run_id, sync_id, destination_type, started_at, status, "
                "is_dry_run, is_full_resync) values (?, ?, ?, ?, 'running', ?, ?)",
                [run_id, sync_id, destination_type, now(), dry_run, full_resync])
