@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import dagster as dg
 
-from orchestration.activation.assets import activation_assets
+from orchestration.activation.assets import activation_assets, activation_automation
 from orchestration.dbt.assets import dbt_resource, tianwen_dbt
 from orchestration.ingest.assets import ingestion_assets, load_ledger
 from orchestration.ml.assets import ml_assets
@@ -24,7 +24,7 @@ defs = dg.Definitions(
     asset_checks=quality_checks,
     jobs=[pipeline_job, micro_batch_job],
     schedules=[daily_schedule],
-    sensors=[landing_sensor, alert_on_run_failure],
+    sensors=[landing_sensor, alert_on_run_failure, activation_automation],
     resources={"dbt": dbt_resource()},
     executor=dg.in_process_executor,
     metadata={f"group/{name}": text for name, text in GROUPS.items()},

@@ -84,3 +84,13 @@ def build_assets(syncs: list[Sync] | None = None) -> list:
 
 
 activation_assets = build_assets()
+
+# Evaluates the syncs' triggers. Starts stopped, like the landing sensor: a fresh instance
+# (a laptop, a test) never sends to channels until someone means it (CDP_ACTIVATION_AUTOMATION=on
+# starts it running; or switch it on in the UI, Automation).
+activation_automation = dg.AutomationConditionSensorDefinition(
+    "activation_automation", target=dg.AssetSelection.key_prefixes(["activation"]),
+    default_status=dg.DefaultSensorStatus.RUNNING if config._switch("CDP_ACTIVATION_AUTOMATION", False)
+    else dg.DefaultSensorStatus.STOPPED,
+    description="Runs each sync when its trigger says: after its segment built, or on its cron.",
+)

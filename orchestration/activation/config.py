@@ -156,8 +156,6 @@ class Sync(_Strict):
             if set(self.identifiers) - usable:
                 raise ValueError(f"{self.destination.platform} takes {', '.join(sorted(usable))}, "
                                  f"not {', '.join(sorted(set(self.identifiers) - usable))}")
-        elif self.identifiers and not self.fields:
-            pass  # identifiers alone are a valid payload (e.g. an SMS gateway needs the mobile)
         return self
 
     @property

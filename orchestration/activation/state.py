@@ -16,6 +16,8 @@ import uuid
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
+import duckdb
+
 from orchestration.config import PROJECT_DIR
 
 DDL_MACRO = PROJECT_DIR / "macros" / "activation" / "create_activation_tables.sql"
@@ -117,16 +119,8 @@ def commit_batch(wh, sync_id: str, run_id: str, number: int, key: str, ops: list
             chunk = removed[start:start + 1000]
             wh.execute(f"delete from activation.sync_state where sync_id = ? and record_key in "
                        f"({', '.join('?' * len(chunk))})", [sync_id, *chunk])
-        for start in range(0, len(upserts), 1000):
-            chunk = upserts[start:start + 1000]
-            wh.execute(
-                "insert into activation.sync_state (sync_id, record_key, row_hash, payload, acknowledged_at) "
-                f"values {', '.join(['(?, ?, ?, ?, ?)'] * len(chunk))} on conflict (sync_id, record_key) "
-                "do update set row_hash = excluded.row_hash, payload = excluded.payload, "
-                "acknowledged_at = excluded.acknowledged_at",
-                [v for o in chunk for v in (sync_id, o.key, o.row_hash,
-                                            json.dumps(o.payload, sort_keys=True) if keep_payload else None,
-                                            at)])
+        _upsert_state(wh, [(sync_id, o.key, o.row_hash,
+                            json.dumps(o.payload, sort_keys=True) if keep_payload else None, at) for o in upserts])
         rejected = list(outcome.rejected.items())
         for start in range(0, len(rejected), 1000):
             chunk = rejected[start:start + 1000]
@@ -139,6 +133,34 @@ def commit_batch(wh, sync_id: str, run_id: str, number: int, key: str, ops: list
                    "operations, acknowledged, rejected, attempts, acknowledged_at) values (?, ?, ?, ?, ?, ?, ?, ?, ?)",
                    [run_id, sync_id, number, key, len(ops), len(outcome.acknowledged), len(outcome.rejected),
                     outcome.attempts, at])
+
+
+UPSERT = ("insert into activation.sync_state (sync_id, record_key, row_hash, payload, acknowledged_at) {rows} "
+          "on conflict (sync_id, record_key) do update set row_hash = excluded.row_hash, "
+          "payload = excluded.payload, acknowledged_at = excluded.acknowledged_at")
+
+
+def _upsert_state(wh, rows: list[tuple]) -> None:
+    if not rows:
+        return
+    if isinstance(wh.con, duckdb.DuckDBPyConnection):
+        # DuckDB binds thousands of parameters slowly: hand it the rows as one Arrow table
+        import pyarrow as pa
+
+        names = ["sync_id", "record_key", "row_hash", "payload", "acknowledged_at"]
+        table = pa.table({n: [r[i] for r in rows] for i, n in enumerate(names)},
+                         schema=pa.schema([(n, pa.timestamp("us") if n == "acknowledged_at" else pa.string())
+                                           for n in names]))
+        wh.con.register("_sync_state_batch", table)
+        try:
+            wh.execute(UPSERT.format(rows="select * from _sync_state_batch"))
+        finally:
+            wh.con.unregister("_sync_state_batch")
+        return
+    for start in range(0, len(rows), 1000):
+        chunk = rows[start:start + 1000]
+        wh.execute(UPSERT.format(rows="values " + ", ".join(["(?, ?, ?, ?, ?)"] * len(chunk))),
+                   [v for row in chunk for v in row])
 
 
 RUN_COLUMNS = ("audience_rows", "suppressed_rows", "held_out_rows", "rows_added", "rows_removed",

@@ -22,6 +22,14 @@ def test_each_sync_is_an_asset_downstream_of_its_segment():
     # a rebuild never sends: the pipeline job leaves the syncs out
     job = defs.resolve_job_def("tianwen_pipeline")
     assert dg.AssetKey(["activation", "lapsed_buyers_sms"]) not in job.asset_layer.selected_asset_keys
+    assert {dg.AssetKey(["sync_runs"]), dg.AssetKey(["campaign_assignments"]),  # dbt marts: rebuilt
+            dg.AssetKey(["customer_consents"])} <= job.asset_layer.selected_asset_keys
+    # triggers: eager after the segment, or the sync's cron; evaluated by a sensor that starts stopped
+    assert isinstance(node.automation_condition, type(dg.AutomationCondition.eager()))
+    scheduled = graph.get(dg.AssetKey(["activation", "high_value_at_risk_tencent"])).automation_condition
+    assert "0 6 * * *" in str(scheduled.get_label() or scheduled)
+    sensor = defs.resolve_sensor_def("activation_automation")
+    assert sensor.default_status == dg.DefaultSensorStatus.STOPPED
 
 
 def test_a_sync_asset_reports_its_counts(mini, receiver, monkeypatch, tmp_path):
