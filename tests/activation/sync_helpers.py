@@ -96,3 +96,26 @@ def make_sync(**overrides) -> Sync:
         else:
             data[key] = value
     return Sync(**data)
+
+
+def compiled_sql(model: str, folder: str, tmp_dir) -> str:
+    """The model's SQL as dbt compiles it for DuckDB, with the database name dropped, so it
+    runs on any DuckDB connection holding the schemas it reads."""
+    import os
+    import re
+
+    from orchestration.config import PROJECT_DIR
+    from orchestration.dbt.runner import run_dbt
+
+    before = os.environ.get("CDP_DUCKDB_PATH")
+    os.environ["CDP_DUCKDB_PATH"] = str(tmp_dir / "tianwen.duckdb")
+    try:
+        run_dbt(["compile", "--select", model], "duckdb", quiet=True)
+    finally:
+        if before is None:
+            os.environ.pop("CDP_DUCKDB_PATH", None)
+        else:
+            os.environ["CDP_DUCKDB_PATH"] = before
+    text = (PROJECT_DIR / "target" / "duckdb" / "compiled" / "tianwen" / "models" / "marts" / folder /
+            f"{model}.sql").read_text()
+    return re.sub(r'"[^"]+"\.("(?:marts|staging|seeds|intermediate)")', r"\1", text)
