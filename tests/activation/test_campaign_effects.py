@@ -24,6 +24,7 @@ def effects_sql(tmp_path_factory) -> str:
     return compiled_sql("campaign_effects", "activation", tmp_path_factory.mktemp("compile"))
 
 
+@pytest.mark.slow  # starts dbt
 def test_the_planted_uplift_is_recovered_within_its_interval(effects_sql):
     rng = random.Random(5)
     con = duckdb.connect()

@@ -140,6 +140,7 @@ def ev(customer, channel, granted, at, via_email=False):
     return {"customer": customer, "via_email": via_email, "channel": channel, "granted": granted, "at": at}
 
 
+@pytest.mark.slow  # starts dbt
 @settings(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture],
           phases=[Phase.explicit, Phase.reuse, Phase.generate, Phase.shrink])
 # a grant and a revocation at the same instant (through two identifiers): revoked
