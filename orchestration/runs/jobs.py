@@ -20,7 +20,8 @@ from orchestration.ingest.landing import ready_snapshot
 
 pipeline_job = dg.define_asset_job(
     "tianwen_pipeline",
-    selection=dg.AssetSelection.all(),
+    # channel syncs (activation/<sync>) run on their own triggers, never as a rebuild's side effect
+    selection=dg.AssetSelection.all() - dg.AssetSelection.key_prefixes(["activation"]),
     executor_def=dg.in_process_executor,
     description="Everything, in dependency order: ingest every source, then dbt build (staging, "
                 "identity, marts) and every asset added to the code location later.",
@@ -68,7 +69,7 @@ def landing_sensor(context: dg.SensorEvaluationContext):
         return dg.SkipReason("no new landing files")
     # seeds are cheap and the models' unit tests read them: always part of the run
     selection = (dg.AssetSelection.assets(*(raw_key(s) for s in sorted(sources))).downstream()
-                 | dg.AssetSelection.groups("reference"))
+                 | dg.AssetSelection.groups("reference")) - dg.AssetSelection.key_prefixes(["activation"])
     context.update_cursor(json.dumps(now, sort_keys=True))
     graph = context.repository_def.asset_graph
     # the landing folders are observed external assets, not materialised
