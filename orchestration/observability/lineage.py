@@ -28,6 +28,8 @@ GROUPS = {
     "ml": "Predictive tags: the feature mart's snapshots in, churn risk, purchase propensity and "
           "behaviour clusters out (scikit-learn, trained and scored in Python each run).",
     "activation": "What goes out to channels.",
+    "service": "The data service's serving copy: profiles, tags, segments and consents published "
+               "for the HTTP API after each successful build (docs/data-service.md).",
 }
 
 LEDGER_KEY = dg.AssetKey(["raw", "_load_ledger"])
