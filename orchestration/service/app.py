@@ -45,7 +45,13 @@ class RequestLog:
                      (time.perf_counter() - started) * 1000, key)
 
 
+def _logging() -> None:
+    if not logging.getLogger().handlers:  # each worker process configures its own
+        logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(levelname)s %(message)s")
+
+
 def create_app(target: str | None = None) -> FastAPI:
+    _logging()
     target = target or config.target()
     app = FastAPI(title="Tianwen data service",
                   description="Profiles, tags, segments and consents of the customer data platform, "
@@ -61,12 +67,20 @@ def create_app(target: str | None = None) -> FastAPI:
 
 
 def serve(target: str | None = None, port: int | None = None) -> None:
+    import os
+
     import uvicorn
 
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(levelname)s %(message)s")
-    app = create_app(target)
+    target = target or config.target()
+    app = create_app(target)  # also checks every setting before anything listens
     port = settings.api_port() if port is None else port
-    log.info("serving build %s on http://%s:%d (docs at /docs)", app.state.store.current().build_id,
-             settings.HOST, port)
+    workers = settings.workers()
+    log.info("serving build %s on http://%s:%d with %d worker(s) (docs at /docs)",
+             app.state.store.current().build_id, settings.HOST, port, workers)
     # uvicorn's access log prints full URLs, query values included: off (RequestLog replaces it)
-    uvicorn.run(app, host=settings.HOST, port=port, access_log=False, log_level="warning")
+    options = {"host": settings.HOST, "port": port, "access_log": False, "log_level": "warning"}
+    if workers == 1:
+        uvicorn.run(app, **options)
+    else:  # worker processes make their own app from the same environment
+        os.environ["CDP_TARGET"] = target
+        uvicorn.run("orchestration.service.app:create_app", factory=True, workers=workers, **options)

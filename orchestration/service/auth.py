@@ -16,7 +16,7 @@ HEADER = APIKeyHeader(name="X-API-Key", auto_error=False,
                       description="A key from CDP_API_KEYS; its scopes decide what it reads.")
 
 
-def authenticate(request: Request, key: Annotated[str | None, Security(HEADER)]) -> ApiKey:
+async def authenticate(request: Request, key: Annotated[str | None, Security(HEADER)]) -> ApiKey:
     if not key:
         raise ApiError(401, "missing_api_key", "send an API key in the X-API-Key header")
     match = None
@@ -29,7 +29,7 @@ def authenticate(request: Request, key: Annotated[str | None, Security(HEADER)])
     return match
 
 
-def profile_reader(key: Annotated[ApiKey, Security(authenticate)]) -> ApiKey:
+async def profile_reader(key: Annotated[ApiKey, Security(authenticate)]) -> ApiKey:
     if "profile:read" not in key.scopes:
         raise ApiError(403, "insufficient_scope", "this key lacks the profile:read scope")
     return key

@@ -191,6 +191,7 @@ def publish_tables(tables: dict[str, pa.Table], pii: set[str], target: str, fold
     con = duckdb.connect(str(tmp), config={"threads": config.duckdb_threads(),
                                            "memory_limit": config.duckdb_memory_limit()})
     try:
+        con.execute("set enable_progress_bar = false")
         for name, table in tables.items():
             con.register(f"arrow_{name}", table)
             con.execute(f"create table {name} as select * from arrow_{name}")

@@ -26,7 +26,9 @@ _ID = re.compile(r"[A-Za-z0-9_.:-]{1,128}")
 _CONSENT = re.compile(r"has_(.+)_consent")
 
 
-def snapshot(request: Request, response: Response) -> Snapshot:
+# dependencies are async: they do no blocking work to speak of (a stat), and a sync one would
+# cost each request a thread-pool hop; the endpoints, which query DuckDB, stay sync
+async def snapshot(request: Request, response: Response) -> Snapshot:
     snap = request.app.state.store.current()
     request.state.snapshot = snap
     response.headers["X-Serving-Build"] = snap.build_id

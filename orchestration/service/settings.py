@@ -33,6 +33,14 @@ def page_size() -> int:
     return int(value)
 
 
+def workers() -> int:
+    """Server processes (CDP_API_WORKERS, default 1); each opens the serving copy read-only."""
+    value = os.environ.get("CDP_API_WORKERS") or "1"
+    if not value.isdigit() or not 0 < int(value) <= 32:
+        raise SettingsError(f"CDP_API_WORKERS={value!r}: use a whole number from 1 to 32")
+    return int(value)
+
+
 def serving_dir(target: str | None = None) -> Path:
     """Where the serving copies and their CURRENT pointer live (CDP_SERVING_DIR; default next
     to the DuckDB warehouse, one folder per target so the two never overwrite each other)."""

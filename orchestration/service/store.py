@@ -10,6 +10,7 @@ from pathlib import Path
 
 import duckdb
 
+from orchestration import config
 from orchestration.service.publish import POINTER
 
 
@@ -23,7 +24,10 @@ class Snapshot:
 
     def __init__(self, path: Path):
         self.path = path
-        self._con = duckdb.connect(str(path), read_only=True, config={"threads": 1})
+        # one thread per query (requests run in parallel instead); a modest buffer pool, since
+        # two copies are open for a moment around a swap
+        self._con = duckdb.connect(str(path), read_only=True,
+                                   config={"threads": 1, "memory_limit": config.duckdb_memory_limit()})
         self._local = threading.local()
         self.build_id = self.one("select build_id from build")[0]
         rows = self.all("select column_name, is_pii from profile_columns order by position")
