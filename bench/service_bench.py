@@ -5,8 +5,9 @@ The serving copy is generated (the pipeline at 1,000,000 people takes too long f
 bench) and written by the service's own publisher (publish_tables), so its tables and indexes
 are the ones a build publishes. The load generator is one asyncio process with C connections;
 it shares the machine's 2 cores with the server, so the figures are an upper bound on latency.
+CDP_API_WORKERS (default 1) is passed on to the server.
 
-    .venv/bin/python bench/service_bench.py --customers 1000000 --clients 50 --seconds 30
+    CDP_API_WORKERS=2 .venv/bin/python bench/service_bench.py --customers 1000000 --clients 1,50 --seconds 30
 """
 
 from __future__ import annotations
@@ -74,24 +75,39 @@ def generate(customers: int, folder: Path) -> float:
     return time.perf_counter() - started
 
 
-async def load(base: str, key: str, paths: list[str], clients: int, seconds: float) -> dict:
+async def _get(reader, writer, path: str, key: str) -> int:
+    """One GET on a kept-alive connection; returns the status. A minimal HTTP/1.1 client: httpx
+    costs the 2-core machine more CPU per request than the server does."""
+    writer.write(f"GET {path} HTTP/1.1\r\nHost: bench\r\nX-API-Key: {key}\r\n\r\n".encode())
+    await writer.drain()
+    head = await reader.readuntil(b"\r\n\r\n")
+    status = int(head.split(b" ", 2)[1])
+    length = next(int(line.split(b":", 1)[1]) for line in head.split(b"\r\n")
+                  if line.lower().startswith(b"content-length:"))
+    await reader.readexactly(length)
+    return status
+
+
+async def load(port: int, key: str, paths: list[str], clients: int, seconds: float) -> dict:
     latencies, errors = [], 0
     deadline = time.perf_counter() + seconds
-    limits = httpx.Limits(max_connections=clients, max_keepalive_connections=clients)
-    async with httpx.AsyncClient(base_url=base, headers={"X-API-Key": key}, limits=limits, timeout=30) as client:
-        async def one_client(seed: int):
-            nonlocal errors
-            rnd = random.Random(seed)
+
+    async def one_client(seed: int):
+        nonlocal errors
+        rnd = random.Random(seed)
+        reader, writer = await asyncio.open_connection("127.0.0.1", port)
+        try:
             while time.perf_counter() < deadline:
-                path = rnd.choice(paths)
                 t0 = time.perf_counter()
-                r = await client.get(path)
+                status = await _get(reader, writer, rnd.choice(paths), key)
                 latencies.append(time.perf_counter() - t0)
-                if r.status_code != 200:
-                    errors += 1
-        started = time.perf_counter()
-        await asyncio.gather(*(one_client(i) for i in range(clients)))
-        elapsed = time.perf_counter() - started
+                errors += status != 200
+        finally:
+            writer.close()
+
+    started = time.perf_counter()
+    await asyncio.gather(*(one_client(i) for i in range(clients)))
+    elapsed = time.perf_counter() - started
     ms = sorted(x * 1000 for x in latencies)
     return {"requests": len(ms), "errors": errors, "rps": len(ms) / elapsed,
             "p50_ms": statistics.median(ms), "p99_ms": ms[int(len(ms) * 0.99) - 1]}
@@ -100,7 +116,7 @@ async def load(base: str, key: str, paths: list[str], clients: int, seconds: flo
 def main() -> None:
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--customers", type=int, default=1_000_000)
-    p.add_argument("--clients", type=int, default=50)
+    p.add_argument("--clients", default="1,50", help="concurrent clients, one load phase per number")
     p.add_argument("--seconds", type=float, default=30)
     p.add_argument("--port", type=int, default=0, help="default: a free port")
     args = p.parse_args()
@@ -137,13 +153,15 @@ def main() -> None:
             profiles = [f"/v1/customers/{c}" for (c,) in con.execute(
                 "select printf('cus_%016x', hash(n)) from unnest(?::bigint[]) as t(n)",
                 [[n for n in picks if n % 1000 != 999]]).fetchall()]
-            print(f"load: {args.clients} concurrent clients, {args.seconds:.0f} s each; load average before: "
-                  f"{os.getloadavg()[0]:.2f}")
-            for name, paths in (("lookup (mobile, typed +86 138-xxxx-xxxx)", lookups),
-                                ("profile (default sections)", profiles)):
-                r = asyncio.run(load(base, "bench-key", paths, args.clients, args.seconds))
-                print(f"{name}: {r['requests']:,} requests, {r['errors']} errors, {r['rps']:.0f} req/s, "
-                      f"p50 {r['p50_ms']:.1f} ms, p99 {r['p99_ms']:.1f} ms")
+            print(f"server workers: {os.environ.get('CDP_API_WORKERS') or 1}; {args.seconds:.0f} s per phase")
+            for clients in (int(c) for c in args.clients.split(",")):
+                for name, paths in (("lookup (mobile, typed +86 138-xxxx-xxxx)", lookups),
+                                    ("profile (default sections)", profiles)):
+                    before = os.getloadavg()[0]
+                    r = asyncio.run(load(port, "bench-key", paths, clients, args.seconds))
+                    print(f"{clients:>3} clients, {name}: {r['requests']:,} requests, {r['errors']} errors, "
+                          f"{r['rps']:.0f} req/s, p50 {r['p50_ms']:.1f} ms, p99 {r['p99_ms']:.1f} ms "
+                          f"(load average before {before:.2f})")
         finally:
             server.terminate()
             server.wait(timeout=30)

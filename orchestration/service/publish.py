@@ -46,7 +46,8 @@ create table customers as
 create table erased as
     select customer_id from src_profiles where coalesce(has_erasure_request, false);
 create table identities as
-    select i.identifier_type, i.identifier_value, i.customer_id
+    select i.identifier_type || ':' || i.identifier_value as lookup_key,
+        i.identifier_type, i.identifier_value, i.customer_id
     from src_identities as i semi join customers as c on i.customer_id = c.customer_id
     order by i.identifier_type, i.identifier_value;
 create table tags as
@@ -70,7 +71,9 @@ create table segments as
     from ids left join latest on ids.segment_id = latest.segment_id and latest.n = 1
     order by ids.segment_id;
 create unique index customers_pk on customers (customer_id);
-create index identities_lookup on identities (identifier_type, identifier_value);
+-- one column: DuckDB answers an equality on a single-column index from the index
+create index identities_lookup on identities (lookup_key);
+create index identities_customer on identities (customer_id);
 create index tags_customer on tags (customer_id);
 create index memberships_customer on memberships (customer_id);
 create index memberships_segment on memberships (segment_id, customer_id);

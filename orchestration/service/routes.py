@@ -98,8 +98,7 @@ def lookup(snap: Snap, key: Reader,
         raise ApiError(400, "unknown_identifier_type", str(exc)) from None
     except MalformedIdentifier as exc:
         raise ApiError(422, "malformed_identifier", str(exc)) from None
-    row = snap.one("select customer_id from identities where identifier_type = ? and identifier_value = ?",
-                   [kind, canonical])
+    row = snap.one("select customer_id from identities where lookup_key = ?", [f"{kind}:{canonical}"])
     if row is None:
         raise ApiError(404, "identifier_not_found", f"no customer has this {kind}")
     return {"customer_id": row[0], "identifier_type": kind}
