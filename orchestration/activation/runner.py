@@ -7,8 +7,11 @@ delivered stays acknowledged, so the next run carries on from there."""
 
 from __future__ import annotations
 
+import contextlib
 import logging
 from dataclasses import dataclass, field
+
+import duckdb
 
 from orchestration.activation import consent, holdout, state
 from orchestration.activation.config import Sync
@@ -66,8 +69,31 @@ def _check_columns(wh, sync: Sync) -> None:
                          f"does not have (columns: {', '.join(sorted(have))})")
 
 
+@contextlib.contextmanager
+def _one_run_at_a_time(wh, sync: Sync):
+    """Two runs of one sync at once would both send the same diff. DuckDB's single writer
+    already prevents it; on PostgreSQL a session advisory lock per sync does."""
+    if isinstance(wh.con, duckdb.DuckDBPyConnection):
+        yield
+        return
+    key = f"tianwen-sync:{sync.sync_id}"
+    if not wh.execute("select pg_try_advisory_lock(hashtext(?))", [key]).fetchone()[0]:
+        raise RuntimeError(f"sync {sync.name} is already running on this warehouse: wait for it to finish")
+    try:
+        yield
+    finally:
+        with contextlib.suppress(Exception):
+            wh.execute("select pg_advisory_unlock(hashtext(?))", [key])
+
+
 def run_sync(wh, sync: Sync, dry_run: bool = False, full_resync: bool = False,
              destination: Destination | None = None, sample_size: int = 5) -> SyncResult:
+    with _one_run_at_a_time(wh, sync):
+        return _run_sync(wh, sync, dry_run, full_resync, destination, sample_size)
+
+
+def _run_sync(wh, sync: Sync, dry_run: bool, full_resync: bool, destination: Destination | None,
+              sample_size: int) -> SyncResult:
     state.ensure_tables(wh)
     _check_columns(wh, sync)
     dest = destination or build(sync)

@@ -84,3 +84,20 @@ def test_a_sync_runs_with_the_warehouse_on_postgresql(pg_server, receiver):
             "succeeded", "succeeded"]
     finally:
         wh.close()
+
+
+def test_a_second_run_of_the_same_sync_waits_its_turn(pg_server, receiver):
+    dsn = new_database(pg_server)
+    wh = PostgresWarehouse(dsn)
+    try:
+        mini = MiniWarehouse(wh=wh)
+        mini.customer("c0")
+        with psycopg.connect(dsn, autocommit=True) as other:  # a run in progress elsewhere
+            other.execute("select pg_advisory_lock(hashtext('tianwen-sync:test_sync'))")
+            with pytest.raises(RuntimeError, match="test_sync is already running"):
+                run_sync(wh, make_sync())
+            assert receiver.requests == 0
+            other.execute("select pg_advisory_unlock(hashtext('tianwen-sync:test_sync'))")
+        assert run_sync(wh, make_sync()).added == 1  # the other run is over: this one goes
+    finally:
+        wh.close()
