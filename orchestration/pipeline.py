@@ -104,9 +104,11 @@ def materialize_all(landing: Path, target: str, quiet: bool = False, gx_checks: 
 
         job = defs.resolve_job_def("tianwen_pipeline")
         if not gx_checks:
+            from orchestration.runs.jobs import PIPELINE_SELECTION
+
             graph = defs.resolve_asset_graph()
             job = job.get_subset(
-                asset_selection={k for k in graph.get_all_asset_keys()
+                asset_selection={k for k in PIPELINE_SELECTION.resolve(graph)
                                  if graph.get(k).is_materializable},
                 asset_check_selection={k for k in graph.asset_check_keys
                                        if not k.name.startswith("gx_")})

@@ -38,7 +38,7 @@ CUSTOMER_SECTIONS = [
     ("product_affinity", "customer_product_affinity", "customer_id"),
     ("orders", "int_orders_unioned", "customer_id"),
     ("events", "int_customer_events_unioned", "customer_id"),
-    ("consents", "int_customer_consents_latest", "customer_id"),
+    ("consents", "customer_consents", "customer_id"),
     ("sends", "sync_state", "customer_id"),
     ("campaign_assignments", "campaign_assignments", "customer_id"),
 ]

@@ -18,10 +18,12 @@ from orchestration import config
 from orchestration.ingest.assets import raw_key
 from orchestration.ingest.landing import ready_snapshot
 
+# channel syncs (activation/<sync>) run on their own triggers, never as a rebuild's side effect
+PIPELINE_SELECTION = dg.AssetSelection.all() - dg.AssetSelection.key_prefixes(["activation"])
+
 pipeline_job = dg.define_asset_job(
     "tianwen_pipeline",
-    # channel syncs (activation/<sync>) run on their own triggers, never as a rebuild's side effect
-    selection=dg.AssetSelection.all() - dg.AssetSelection.key_prefixes(["activation"]),
+    selection=PIPELINE_SELECTION,
     executor_def=dg.in_process_executor,
     description="Everything, in dependency order: ingest every source, then dbt build (staging, "
                 "identity, marts) and every asset added to the code location later.",
