@@ -39,7 +39,9 @@ def webserver(tmp_path_factory, sample):
     landing = copy_landing(sample["landing"], home / "landing")
     port = _free_port()
     env = {**os.environ, "DAGSTER_HOME": str(home), "CDP_UI_PORT": str(port),
-           "CDP_LANDING_DIR": str(landing), "CDP_DUCKDB_PATH": str(home / "tianwen.duckdb")}
+           "CDP_LANDING_DIR": str(landing), "CDP_DUCKDB_PATH": str(home / "tianwen.duckdb"),
+           # no channel syncs: their destinations are not here (tests/activation covers them)
+           "CDP_ACTIVATION_SYNCS_DIR": str(home / "no-syncs")}
     # its own session: dagster dev starts a webserver, a daemon and code servers; the whole
     # group is stopped at the end
     proc = subprocess.Popen([sys.executable, "-m", "orchestration.ui"], cwd=config.PROJECT_DIR,

@@ -33,6 +33,7 @@ class Snapshot:
         rows = self.all("select column_name, is_pii from profile_columns order by position")
         self.profile_columns = [r[0] for r in rows]
         self.pii_columns = {r[0] for r in rows if r[1]}
+        self.segment_channels = dict(self.all("select segment_id, channel from segments"))
 
     def _cursor(self):
         cur = getattr(self._local, "cursor", None)
