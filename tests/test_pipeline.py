@@ -151,9 +151,12 @@ def test_runs_are_recorded_in_the_dagster_instance(built):
         latest = instance.get_latest_materialization_event(dg.AssetKey("customer_identities"))
         metadata = latest.asset_materialization.metadata
         assert metadata["customers"].value > 0
-        check = instance.event_log_storage.get_latest_asset_check_execution_by_key(
-            [dg.AssetCheckKey(dg.AssetKey(["raw", "crm_members"]), "gx_raw_crm_members")])
-        assert list(check.values())[0].status.value == "SUCCEEDED"
+        # evaluated and passed in the CLI's runs (other tests land hostile batches that fail it)
+        successful = {r.run_id for r in runs if r.status == dg.DagsterRunStatus.SUCCESS}
+        history = instance.event_log_storage.get_asset_check_execution_history(
+            dg.AssetCheckKey(dg.AssetKey(["raw", "crm_members"]), "gx_raw_crm_members"), limit=500)
+        statuses = {e.status.value for e in history if e.run_id in successful}
+        assert "SUCCEEDED" in statuses
 
 
 def test_the_postgres_data_folder_is_removed_after_the_run():

@@ -14,7 +14,8 @@ GROUPS = {
     "landing": "Batch files as they arrive in CDP_LANDING_DIR/<source>/: not in the warehouse yet.",
     "raw": "Landing files loaded as text, one table per source, plus the load ledger; "
            "Great Expectations checks guard each new batch.",
-    "reference": "Seeds: the identifier blocklist and the identity rules.",
+    "reference": "Seeds (identifier blocklist, identity, survivorship and consent rules) and the bi "
+                 "views' pseudonym key: reference data every run brings along.",
     "staging": "Typed, checked and deduplicated rows per source (base_ models) and the "
                "staged views (stg_) everything else reads.",
     "identity": "Identity resolution: identifier occurrences, the identity graph, customer ids, "

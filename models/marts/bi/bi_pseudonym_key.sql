@@ -1,6 +1,7 @@
 {#- Drawn once and kept (incremental, never re-inserted): pseudonyms stay stable across builds.
     In the privacy schema, which the BI role cannot read. -#}
-{{ config(materialized='incremental', schema='privacy') }}
+{#- In group reference with the seeds: every run, whatever it selects, has it before the views. -#}
+{{ config(materialized='incremental', schema='privacy', meta={'dagster': {'group': 'reference'}}) }}
 
 with
 
