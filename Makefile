@@ -50,9 +50,12 @@ browser:
 
 # Test names as they run and the slowest tests at the end.
 PYTEST_PROGRESS := -v --durations=15
+# Two workers (pytest-xdist): most of a test's time is a dbt or Dagster process waiting on
+# one core. A file runs on one worker, and so do all files that share the built warehouses.
+PYTEST_WORKERS ?= 2
 
 test: setup browser manifest
-	.venv/bin/pytest $(PYTEST_PROGRESS)
+	.venv/bin/pytest -n $(PYTEST_WORKERS) --dist loadgroup $(PYTEST_PROGRESS)
 
 # No end-to-end build, no browser, no test marked slow: the code location, settings, the
 # CLI's early errors, alerts.

@@ -26,6 +26,12 @@ def truth_dir() -> Path:
     return _path("CDP_TRUTH_DIR", "data/truth")
 
 
+def dbt_target_dir() -> Path:
+    """Where dbt writes its artifacts (one folder per target below it) and GX its Data Docs.
+    Two processes building at once (parallel test workers) each need their own."""
+    return _path("CDP_DBT_TARGET_DIR", "target")
+
+
 def duckdb_path() -> Path:
     return _path("CDP_DUCKDB_PATH", "warehouse/tianwen.duckdb")
 

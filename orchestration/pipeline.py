@@ -80,14 +80,27 @@ def dagster_home() -> Path:
     return home
 
 
+_PARSED: set[tuple[str, str]] = set()
+
+
+def _prepare_once(target: str) -> None:
+    """Parse the project (`dbt parse`) the first time this process runs on `target`: the
+    definitions it imports are built from that manifest, so a later parse in the same process
+    could not change them (a new `tianwen` command, or the UI's code server, parses again)."""
+    from orchestration.dbt.project import prepare
+
+    key = (target, str(config.dbt_target_dir()))
+    if key not in _PARSED:
+        prepare(target, fresh=True)
+        _PARSED.add(key)
+
+
 def materialize_all(landing: Path, target: str, quiet: bool = False, gx_checks: bool = True):
     """Run the `tianwen_pipeline` job (every asset and check, dependency order, one process)
     on the project's Dagster instance; return Dagster's result. gx_checks=False leaves out
     the Great Expectations checks (dbt's tests still run): for hand-made test batches of a
     few rows, which batch-level expectations are not meant for."""
     import dagster as dg
-
-    from orchestration.dbt.project import prepare
 
     if not Path(landing).is_dir():
         raise FileNotFoundError(f"landing folder {landing} does not exist: set CDP_LANDING_DIR "
@@ -99,7 +112,7 @@ def materialize_all(landing: Path, target: str, quiet: bool = False, gx_checks: 
         config.duckdb_config()
     with _settings(CDP_LANDING_DIR=str(Path(landing).resolve()), CDP_TARGET=target,
                    DAGSTER_HOME=str(dagster_home())):
-        prepare(target, fresh=True)
+        _prepare_once(target)
         from orchestration.definitions import defs
 
         job = defs.resolve_job_def("tianwen_pipeline")

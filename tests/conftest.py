@@ -25,24 +25,53 @@ SAMPLE = {"people": 1500, "days": 3, "seed": 7, "end_date": date(2026, 11, 20)}
 
 
 def pytest_configure(config):
-    """A Dagster instance of the test session's own (runs through the CLI record there, not in
-    the project's .dagster_home), and the dbt manifest the definitions are built from."""
+    """A Dagster instance of the test process's own (runs through the CLI record there, not in
+    the project's .dagster_home), and the dbt manifest the definitions are built from. Under
+    pytest-xdist (`make test` runs two workers) each worker also gets its own dbt target
+    folder and DuckDB spill folder: two dbt processes must not write one manifest."""
     config.addinivalue_line("markers", "slow: starts dbt or fresh interpreters; left out of "
                                        "`make test-fast`")
-    if not hasattr(config, "workerinput"):
-        home = Path(tempfile.mkdtemp(prefix="tianwen-dagster-"))
-        shutil.copy(Path(__file__).parent.parent / ".dagster_home" / "dagster.yaml", home)
-        os.environ["DAGSTER_HOME"] = str(home)
-        config._tianwen_dagster_home = home
+    home = Path(tempfile.mkdtemp(prefix="tianwen-dagster-"))
+    shutil.copy(Path(__file__).parent.parent / ".dagster_home" / "dagster.yaml", home)
+    os.environ["DAGSTER_HOME"] = str(home)
+    config._tianwen_dagster_home = home
+    worker = os.environ.get("PYTEST_XDIST_WORKER")
+    if worker:
+        from orchestration.config import PROJECT_DIR
+
+        os.environ["CDP_DBT_TARGET_DIR"] = str(PROJECT_DIR / "target" / "xdist" / worker)
+        os.environ["CDP_DUCKDB_TEMP_DIR"] = str(home / "duckdb_tmp")
     from orchestration.dbt.project import prepare
 
-    prepare("duckdb")
+    # fresh: a worker's folder may hold the manifest of an older checkout
+    prepare("duckdb", fresh=bool(worker))
 
 
 def pytest_unconfigure(config):
     home = getattr(config, "_tianwen_dagster_home", None)
     if home:
         shutil.rmtree(home, ignore_errors=True)
+
+
+# The longest work units, started first so that neither worker is left with one at the end.
+LONGEST_FIRST = ["built", "tests/test_identity.py", "tests/test_ui.py",
+                 "tests/profiles/test_profile_merge.py", "tests/runs/test_jobs.py",
+                 "tests/service/test_api.py", "tests/test_pipeline.py", "tests/test_hostile_landing.py"]
+
+
+@pytest.hookimpl(tryfirst=True)  # before xdist's own hook reads the groups
+def pytest_collection_modifyitems(config, items):
+    """Work units for `--dist loadgroup`: every test that reads the session's `built`
+    warehouses runs on one worker, which builds them once; any other test runs on the
+    worker of its file, so module fixtures are built once too."""
+    groups = {}
+    for item in items:
+        if not item.get_closest_marker("xdist_group"):
+            group = "built" if "built" in item.fixturenames else item.nodeid.split("::")[0]
+            item.add_marker(pytest.mark.xdist_group(group))
+        groups[item] = item.get_closest_marker("xdist_group").args[0]
+    rank = {name: i for i, name in enumerate(LONGEST_FIRST)}
+    items.sort(key=lambda item: rank.get(groups[item], len(rank)))  # stable: file order kept
 
 
 @pytest.fixture(scope="session")

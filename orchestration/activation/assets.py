@@ -6,8 +6,8 @@ A failed sync raises the project's alert (CDP_ALERT_WEBHOOK_URL), then fails the
 
 The syncs are not part of `tianwen_pipeline`: sending to channels is an outward act that
 the automation, `tianwen sync` or a click in the UI does, never a side effect of a rebuild.
-The tables the syncs write (activation.sync_runs, activation.campaign_assignments) appear as
-assets downstream of the syncs, upstream of their dbt marts."""
+The tables the syncs write (activation.sync_runs, sync_state, sync_rejections,
+campaign_assignments) appear as assets downstream of the syncs, upstream of their dbt marts."""
 
 
 import dagster as dg
@@ -18,6 +18,8 @@ from orchestration.activation.config import Sync, load_syncs
 TABLES = {
     "sync_runs": "Every sync run: members, suppressed, held out, added, removed, changed, rejected, status.",
     "campaign_assignments": "Holdout and treatment groups per campaign, written by the syncs.",
+    "sync_state": "What each destination holds now: one row per sync and customer, with the payload last sent.",
+    "sync_rejections": "Rows a destination rejected, with its reason; retried by the next run.",
 }
 
 

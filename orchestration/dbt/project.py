@@ -17,7 +17,7 @@ from orchestration.dbt.runner import dbt_args
 
 def target_path(target: str | None = None) -> Path:
     # Each target gets its own target path: switching targets otherwise forces a re-parse.
-    return config.PROJECT_DIR / "target" / (target or config.target())
+    return config.dbt_target_dir() / (target or config.target())
 
 
 def manifest_path(target: str | None = None) -> Path:

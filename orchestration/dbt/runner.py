@@ -18,7 +18,7 @@ def dbt_args(command: list[str], target: str) -> list[str]:
     # Each target gets its own target path: switching targets otherwise forces a re-parse.
     return [dbt_executable(), *command, "--project-dir", str(config.PROJECT_DIR),
             "--profiles-dir", str(config.PROJECT_DIR), "--target", target,
-            "--target-path", str(config.PROJECT_DIR / "target" / target)]
+            "--target-path", str(config.dbt_target_dir() / target)]
 
 
 def run_dbt(command: list[str], target: str, quiet: bool = False) -> None:

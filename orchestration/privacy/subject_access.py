@@ -39,7 +39,8 @@ CUSTOMER_SECTIONS = [
     ("orders", "int_orders_unioned", "customer_id"),
     ("events", "int_customer_events_unioned", "customer_id"),
     ("consents", "customer_consents", "customer_id"),
-    ("sends", "sync_state", "customer_id"),
+    ("sends", "activation.sync_state", "record_key"),
+    ("rejected_sends", "activation.sync_rejections", "record_key"),
     ("campaign_assignments", "campaign_assignments", "customer_id"),
 ]
 

@@ -3,7 +3,7 @@
 The route depends on the engine: on PostgreSQL, GX's SQL datasource validates in the
 warehouse (a query asset); on DuckDB, GX 1.x's SQL datasource fails through duckdb-engine,
 so the query result goes to GX's pandas datasource. Either way the suite, the checkpoint and
-the Data Docs are the same; Data Docs are built into target/gx/ (offline, a local folder)."""
+the Data Docs are the same; Data Docs are built into target/gx/ (CDP_DBT_TARGET_DIR) (offline, a local folder)."""
 
 from __future__ import annotations
 
@@ -17,7 +17,10 @@ from pathlib import Path
 from orchestration import config
 
 SUITES_DIR = config.PROJECT_DIR / "expectations"
-GX_ROOT = config.PROJECT_DIR / "target" / "gx"
+
+
+def gx_root() -> Path:
+    return config.dbt_target_dir() / "gx"
 
 
 @dataclass
@@ -64,8 +67,9 @@ def validate(suite_name: str, sql: str, target: str, build_docs: bool = True) ->
     import great_expectations as gx
     from great_expectations.checkpoint import UpdateDataDocsAction
 
-    GX_ROOT.mkdir(parents=True, exist_ok=True)
-    context = gx.get_context(mode="file", project_root_dir=str(GX_ROOT))
+    root = gx_root()
+    root.mkdir(parents=True, exist_ok=True)
+    context = gx.get_context(mode="file", project_root_dir=str(root))
     # no progress bars in a pipeline's log
     from great_expectations.data_context.types.base import ProgressBarsConfig
 
@@ -100,7 +104,7 @@ def validate(suite_name: str, sql: str, target: str, build_docs: bool = True) ->
     run = next(iter(result.run_results.values()))
     failed = [f"{r.expectation_config.type}({_describe(r.expectation_config.kwargs)})"
               for r in run.results if not r.success]
-    docs = GX_ROOT / "gx" / "uncommitted" / "data_docs" / "local_site" / "index.html"
+    docs = root / "gx" / "uncommitted" / "data_docs" / "local_site" / "index.html"
     return Validation(suite_name, bool(result.success), len(run.results), failed,
                       docs if docs.exists() else None)
 

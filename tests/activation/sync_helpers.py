@@ -104,7 +104,7 @@ def compiled_sql(model: str, folder: str, tmp_dir) -> str:
     import os
     import re
 
-    from orchestration.config import PROJECT_DIR
+    from orchestration.config import dbt_target_dir
     from orchestration.dbt.runner import run_dbt
 
     before = os.environ.get("CDP_DUCKDB_PATH")
@@ -116,6 +116,6 @@ def compiled_sql(model: str, folder: str, tmp_dir) -> str:
             os.environ.pop("CDP_DUCKDB_PATH", None)
         else:
             os.environ["CDP_DUCKDB_PATH"] = before
-    text = (PROJECT_DIR / "target" / "duckdb" / "compiled" / "tianwen" / "models" / "marts" / folder /
+    text = (dbt_target_dir() / "duckdb" / "compiled" / "tianwen" / "models" / "marts" / folder /
             f"{model}.sql").read_text()
     return re.sub(r'"[^"]+"\.("(?:marts|staging|seeds|intermediate)")', r"\1", text)

@@ -25,7 +25,7 @@ from orchestration.activation import state
 from orchestration.activation.destinations.base import Destination
 from orchestration.activation.runner import run_sync
 from orchestration.activation.state import REMOVE, BatchOutcome
-from orchestration.config import PROJECT_DIR
+from orchestration.config import PROJECT_DIR, dbt_target_dir
 from orchestration.ingest.warehouse import Warehouse
 
 CHANNELS = ["email", "sms", "push", "wechat", "ads", "all"]
@@ -40,7 +40,7 @@ def consent_sql(tmp_path_factory, monkeypatch_module) -> str:
 
     monkeypatch_module.setenv("CDP_DUCKDB_PATH", str(tmp_path_factory.mktemp("compile") / "tianwen.duckdb"))
     run_dbt(["compile", "--select", "customer_consents"], "duckdb", quiet=True)
-    text = (PROJECT_DIR / "target" / "duckdb" / "compiled" / "tianwen" / "models" / "marts" / "privacy" /
+    text = (dbt_target_dir() / "duckdb" / "compiled" / "tianwen" / "models" / "marts" / "privacy" /
             "customer_consents.sql").read_text()
     return re.sub(r'"[^"]+"\.("(?:marts|staging|seeds)")', r"\1", text)  # no catalog: any database
 

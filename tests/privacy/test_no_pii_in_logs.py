@@ -8,13 +8,13 @@ import re
 from pathlib import Path
 
 from orchestration import config
-from orchestration.quality.gx_runner import GX_ROOT
+from orchestration.quality.gx_runner import gx_root
 
 TOKENS = re.compile(r"1[3-9][0-9]{9}|[A-Za-z0-9._%+-]+@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*\.[a-z]{2,}")
 
 
 def _scanned_files() -> list[Path]:
-    roots = [Path(os.environ["DAGSTER_HOME"]), config.PROJECT_DIR / "logs", GX_ROOT]
+    roots = [Path(os.environ["DAGSTER_HOME"]), config.PROJECT_DIR / "logs", gx_root()]
     return [p for root in roots if root.exists() for p in root.rglob("*") if p.is_file()]
 
 

@@ -52,6 +52,9 @@ def test_one_mobile_exports_the_whole_person(built, target, tmp_path):
                                  f" where customer_id = '{customer_id}'")[0][0]
     assert len(person["orders"]) == orders > 0
     assert {t["tag_name"] for t in person["tags"]} >= {"order_count", "lifetime_value"}
+    # every section the project holds people in is there (what was sent, too), none absent
+    assert document["absent_sections"] == []
+    assert {"sends", "rejected_sends", "consents", "campaign_assignments"} <= set(person)
 
 
 @pytest.mark.parametrize(("identifier", "message"), [

@@ -3,7 +3,7 @@ stopped by the blocking Great Expectations checks."""
 
 import dagster as dg
 
-from orchestration.quality.gx_runner import GX_ROOT
+from orchestration.quality.gx_runner import gx_root
 from tests.conftest import copy_landing
 from tests.dagster_helpers import check_results, dagster_env, materialized, run_job
 
@@ -12,12 +12,12 @@ def test_the_whole_graph_materialises_with_metrics(sample, tmp_path):
     from orchestration import config
 
     landing = copy_landing(sample["landing"], tmp_path / "landing")
-    stray = set((config.PROJECT_DIR / "target").glob("tianwen_dbt-*"))
+    stray = set(config.dbt_target_dir().glob("tianwen_dbt-*"))
     with dagster_env(landing, tmp_path / "wh.duckdb"):
         result = run_job()
     assert result.success
     # dbt ran in the project's target/<target>/ folder, not in a new folder per run
-    assert set((config.PROJECT_DIR / "target").glob("tianwen_dbt-*")) == stray
+    assert set(config.dbt_target_dir().glob("tianwen_dbt-*")) == stray
     done = materialized(result)
     assert {"raw/web_events", "stg_web__events", "customer_identities",
             "customer_id_merges", "identity_graph_stats"} <= done
@@ -34,7 +34,7 @@ def test_the_whole_graph_materialises_with_metrics(sample, tmp_path):
     assert metadata["quarantined_rows"]["quarantined_rows"] > 0
     assert metadata["raw/crm_members"]["dagster/row_count"] == \
         sample["manifest"]["sources"]["crm_members"]["landed"]
-    assert (GX_ROOT / "gx" / "uncommitted" / "data_docs" / "local_site" / "index.html").exists()
+    assert (gx_root() / "gx" / "uncommitted" / "data_docs" / "local_site" / "index.html").exists()
 
 
 def _bad_crm_batch(path, rows=30):
