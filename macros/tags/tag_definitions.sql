@@ -48,6 +48,13 @@
    description: "Loyalty tier of the golden profile (bronze, silver, gold, platinum)."}
 - {name: birthday_month, kind: rule, value_type: integer, owner: loyalty-team, refresh: daily, model: customer_profiles, expression: "cast(extract(month from birth_date) as integer)",
    description: "Month of the golden birth date (1-12)."}
+# campaign response: fed back from activation (int_customer_campaign_responses)
+- {name: responded_campaign_count, kind: statistical, value_type: integer, owner: crm-marketing, refresh: daily, model: int_customer_campaign_responses, column: responded_campaign_count,
+   description: "Campaigns the customer responded to: clicked a message, or, when treated, bought within the effect window after it."}
+- {name: last_responded_campaign, kind: rule, value_type: text, owner: crm-marketing, refresh: daily, model: int_customer_campaign_responses, column: last_responded_campaign_id,
+   description: "The campaign of the customer's latest response."}
+- {name: most_responsive_channel, kind: statistical, value_type: text, owner: crm-marketing, refresh: daily, model: int_customer_campaign_responses, column: most_responsive_channel,
+   description: "The channel whose messages the customer opens and clicks most (email, sms, push, wechat, ads)."}
 # predictive: one line per score column of marts.customer_scores (orchestration/ml); only
 # customers who bought in the feature window are scored
 - {name: churn_risk_score, kind: predictive, value_type: number, scale: 4, owner: data-science, refresh: daily, model: customer_scores, column: churn_risk_score,

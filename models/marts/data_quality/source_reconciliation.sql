@@ -1,6 +1,7 @@
 {#- Per source: rows landed in raw = rows staged + duplicates removed + rows quarantined,
-    and raw rows = records the loader counted in the files without their parser (lines outside
-    quotes, JSON lines, Parquet footer rows), so a parser that swallows lines shows too.
+    and raw rows + rows purged by retention = records the loader counted in the files without
+    their parser (lines outside quotes, JSON lines, Parquet footer rows), so a parser that
+    swallows lines shows too.
     Each count is taken from its own model, so a model that drops or repeats rows shows. -#}
 {%- set sources = var('tianwen_sources') -%}
 
@@ -13,6 +14,14 @@ ledger as (
         -- ledgers written before record counting have none: their rows stand in
         sum(coalesce(file_records, row_count)) as file_records
     from {{ source('loader', 'load_ledger') }}
+    group by source_name
+),
+
+purged as (
+    select
+        source_name,
+        sum(purged_rows) as purged_rows
+    from {{ source('retention', 'retention_log') }}
     group by source_name
 ),
 
@@ -49,15 +58,17 @@ final as (
         cast(counts.staged_rows as {{ dbt.type_bigint() }}) as staged_rows,
         cast(counts.duplicate_rows as {{ dbt.type_bigint() }}) as duplicate_rows,
         cast(coalesce(quarantined.quarantined_rows, 0) as {{ dbt.type_bigint() }}) as quarantined_rows,
+        cast(coalesce(purged.purged_rows, 0) as {{ dbt.type_bigint() }}) as purged_rows,
         (
             counts.landed_rows
             = counts.staged_rows + counts.duplicate_rows + coalesce(quarantined.quarantined_rows, 0)
-            and counts.landed_rows = coalesce(ledger.ledger_rows, 0)
-            and counts.landed_rows = coalesce(ledger.file_records, 0)
+            and counts.landed_rows + coalesce(purged.purged_rows, 0) = coalesce(ledger.ledger_rows, 0)
+            and counts.landed_rows + coalesce(purged.purged_rows, 0) = coalesce(ledger.file_records, 0)
         ) as is_reconciled
     from counts
     left join ledger on counts.source_name = ledger.source_name
     left join quarantined on counts.source_name = quarantined.source_name
+    left join purged on counts.source_name = purged.source_name
 )
 
 select * from final
