@@ -55,7 +55,7 @@ PYTEST_PROGRESS := -v --durations=15
 PYTEST_WORKERS ?= 2
 
 test: setup browser manifest
-	.venv/bin/pytest -n $(PYTEST_WORKERS) --dist loadgroup $(PYTEST_PROGRESS)
+	.venv/bin/pytest -n $(PYTEST_WORKERS) --dist loadgroup --no-loadscope-reorder $(PYTEST_PROGRESS)
 
 # No end-to-end build, no browser, no test marked slow: the code location, settings, the
 # CLI's early errors, alerts.

@@ -53,21 +53,25 @@ def pytest_unconfigure(config):
         shutil.rmtree(home, ignore_errors=True)
 
 
-# The longest work units, started first so that neither worker is left with one at the end.
-LONGEST_FIRST = ["built", "tests/test_identity.py", "tests/test_ui.py",
-                 "tests/profiles/test_profile_merge.py", "tests/runs/test_jobs.py",
-                 "tests/service/test_api.py", "tests/test_pipeline.py", "tests/test_hostile_landing.py"]
+# Session fixtures that build warehouses: the tests that read one run on one worker.
+SHARED = ("built", "service_data")
+# The longest work units first (`--no-loadscope-reorder` keeps this order), so that neither
+# worker is left with one at the end.
+LONGEST_FIRST = ["tests/test_identity.py", "built", "tests/test_ui.py",
+                 "tests/profiles/test_profile_merge.py", "service_data", "tests/runs/test_jobs.py",
+                 "tests/test_pipeline.py", "tests/test_hostile_landing.py"]
 
 
 @pytest.hookimpl(tryfirst=True)  # before xdist's own hook reads the groups
 def pytest_collection_modifyitems(config, items):
-    """Work units for `--dist loadgroup`: every test that reads the session's `built`
-    warehouses runs on one worker, which builds them once; any other test runs on the
-    worker of its file, so module fixtures are built once too."""
+    """Work units for `--dist loadgroup`: the tests that read one of the SHARED session
+    fixtures run on one worker, which builds it once; any other test runs on the worker of
+    its file, so module fixtures are built once too."""
     groups = {}
     for item in items:
         if not item.get_closest_marker("xdist_group"):
-            group = "built" if "built" in item.fixturenames else item.nodeid.split("::")[0]
+            shared = [name for name in SHARED if name in item.fixturenames]
+            group = shared[0] if shared else item.nodeid.split("::")[0]
             item.add_marker(pytest.mark.xdist_group(group))
         groups[item] = item.get_closest_marker("xdist_group").args[0]
     rank = {name: i for i, name in enumerate(LONGEST_FIRST)}
@@ -138,6 +142,13 @@ class Warehouses:
 
         with self.active():
             return pipeline.run(landing, target, quiet=True, gx_checks=gx_checks)
+
+    def update(self, landing: Path, target: str) -> None:
+        """Load the landing folder and `dbt build`: what a run does to the warehouse, without
+        Dagster's steps and bookkeeping (tests/test_pipeline.py and tests/runs cover those),
+        for tests of what the models compute."""
+        self.load(landing, target)
+        self.build(target)
 
     def load(self, landing: Path, target: str):
         from orchestration import pipeline

@@ -46,7 +46,7 @@ def test_engines_and_rebuilds_give_the_same_customer_ids(built, sample, warehous
     duck = built.query("duckdb", IDENTITIES)
     assert duck == built.query("postgres", IDENTITIES)
     # a rebuild from scratch in another warehouse gives the same ids
-    warehouses.run(sample["landing"], "duckdb")
+    warehouses.update(sample["landing"], "duckdb")
     assert warehouses.query("duckdb", IDENTITIES) == duck
 
 
@@ -113,7 +113,7 @@ def test_merges_splits_conflicts_and_incremental_equals_full_refresh(target, tmp
     wh = warehouses
 
     _batch1(landing)
-    wh.run(landing, target)
+    wh.update(landing, target)
     a = _customer(wh, target, "member_id", "M1")
     b = _customer(wh, target, "mobile", "13900000002")
     assert a and b and a != b
@@ -138,7 +138,7 @@ def test_merges_splits_conflicts_and_incremental_equals_full_refresh(target, tmp
     assert recomputed == identifiers
 
     _batch2(landing)
-    wh.run(landing, target)
+    wh.update(landing, target)
     # A and B merge; B is older (seen in December), so its id survives
     merged = {(t, v): c for c, t, v in wh.query(target, IDENTITIES)}
     assert {merged[k] for k in [("member_id", "M1"), ("mobile", "13900000001"),
@@ -152,7 +152,7 @@ def test_merges_splits_conflicts_and_incremental_equals_full_refresh(target, tmp
     assert 0 < recomputed < identifiers / 10  # only the touched components were recomputed
 
     _batch3(landing)
-    wh.run(landing, target)
+    wh.update(landing, target)
     assert _customer(wh, target, "mobile", "13900000002") is None  # now a conflict
     assert _customer(wh, target, "member_id", "M1") == a  # M1's group founds A again
     k2 = _customer(wh, target, "member_card_no", "600000000002")

@@ -98,7 +98,7 @@ def make_sync(**overrides) -> Sync:
     return Sync(**data)
 
 
-def compiled_sql(model: str, folder: str, tmp_dir) -> str:
+def compiled_sql(model: str, folder: str, tmp_dir, layer: str = "marts") -> str:
     """The model's SQL as dbt compiles it for DuckDB, with the database name dropped, so it
     runs on any DuckDB connection holding the schemas it reads."""
     import os
@@ -116,6 +116,6 @@ def compiled_sql(model: str, folder: str, tmp_dir) -> str:
             os.environ.pop("CDP_DUCKDB_PATH", None)
         else:
             os.environ["CDP_DUCKDB_PATH"] = before
-    text = (dbt_target_dir() / "duckdb" / "compiled" / "tianwen" / "models" / "marts" / folder /
+    text = (dbt_target_dir() / "duckdb" / "compiled" / "tianwen" / "models" / layer / folder /
             f"{model}.sql").read_text()
     return re.sub(r'"[^"]+"\.("(?:marts|staging|seeds|intermediate)")', r"\1", text)

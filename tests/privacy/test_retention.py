@@ -82,4 +82,4 @@ def test_a_wrong_window_fails_the_build_naming_the_setting(days, tmp_path, monke
     monkeypatch.setenv("CDP_EVENT_RETENTION_DAYS", days)
     monkeypatch.setenv("CDP_DUCKDB_PATH", str(tmp_path / "w.duckdb"))
     with pytest.raises(RuntimeError, match="CDP_EVENT_RETENTION_DAYS"):
-        run_dbt(["build", "--select", "base_web__events"], "duckdb", quiet=True)
+        run_dbt(["run", "--select", "base_web__events"], "duckdb", quiet=True)

@@ -44,7 +44,7 @@ def test_a_merge_moves_orders_tags_and_segments_to_the_surviving_id(target, tmp_
            ["SO1,M1,,,,web,paid,100.00,CNY,2026-10-25 10:00:00,2026-10-25 10:00:00"])
     _write(landing, "pos_transactions", "2026-11-01", POS,
            ["T1,S01,13900000002,600000000002,10.50,cash,2025-12-01 10:00:00"])
-    wh.run(landing, target)
+    wh.update(landing, target)
     a = _customer(wh, target, "member_id", "M1")
     b = _customer(wh, target, "mobile", "13900000002")
     assert a and b and a != b
@@ -56,7 +56,7 @@ def test_a_merge_moves_orders_tags_and_segments_to_the_surviving_id(target, tmp_
     _write(landing, "app_events", "2026-11-02", APP,
            ["E1,dev-0001-aaaa,,,,M1,13900000002,login,android,6.0.0,2026-11-02 10:00:00,"
             "2026-11-02 10:00:01"])
-    wh.run(landing, target)
+    wh.update(landing, target)
     assert wh.query(target, "select old_customer_id, new_customer_id, reason"
                             " from marts.customer_id_merges") == [(a, b, "merge")]
     for table in ("customer_profiles", "customer_metrics", "customer_tags", "segment_memberships",

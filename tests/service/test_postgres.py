@@ -10,7 +10,8 @@ import pytest
 from tests.conftest import Warehouses, _new_database
 from tests.service.conftest import KEYS, first_batch, running_server, second_batch
 
-pytestmark = pytest.mark.slow
+# with the DuckDB service tests: both read the session's service_data
+pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("service_data")]
 
 
 @pytest.fixture(scope="module")

@@ -72,7 +72,7 @@ latest_response as (
         customer_id,
         campaign_id,
         row_number() over (
-            partition by customer_id order by responded_at desc, campaign_id
+            partition by customer_id order by responded_at desc, campaign_id asc
         ) as recency_rank
     from responses
 ),
@@ -82,7 +82,7 @@ channel_interest as (
         customer_id,
         channel,
         row_number() over (
-            partition by customer_id order by count(*) desc, channel
+            partition by customer_id order by count(*) desc, channel asc
         ) as interest_rank
     from customer_engagements
     where event_type in ('opened', 'clicked')
