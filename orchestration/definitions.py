@@ -15,13 +15,14 @@ from orchestration.ingest.assets import ingestion_assets, load_ledger
 from orchestration.ml.assets import ml_assets
 from orchestration.observability.alerts import alert_on_run_failure
 from orchestration.observability.lineage import GROUPS, as_raw_layer, landing_specs
+from orchestration.privacy.assets import retention_log
 from orchestration.quality.checks import quality_checks
 from orchestration.runs.jobs import daily_schedule, landing_sensor, micro_batch_job, pipeline_job
 from orchestration.service.assets import service_assets
 
 defs = dg.Definitions(
     assets=[*landing_specs(), *as_raw_layer(ingestion_assets), load_ledger, tianwen_dbt, *ml_assets,
-            *activation_assets, *service_assets],
+            *activation_assets, *service_assets, retention_log],
     asset_checks=quality_checks,
     jobs=[pipeline_job, micro_batch_job],
     schedules=[daily_schedule],

@@ -49,6 +49,9 @@ def test_groups_read_as_the_layers_and_each_is_described():
     assert groups["int_identity_nodes"] == groups["customer_identities"] == "identity"
     assert groups["customer_identity_history"] == "identity"
     assert groups["source_reconciliation"] == "data_quality"
+    # written by the retained sources' base models, read by the reconciliation
+    assert groups["privacy/retention_log"] == "privacy"
+    assert dg.AssetKey("base_web__events") in graph.get(dg.AssetKey(["privacy", "retention_log"])).parent_keys
     assert groups["identity_rules"] == "reference"
     assert all(defs.metadata[f"group/{g}"].value for g in set(groups.values()))
     # the landing folder feeds its ingestion asset; the ledger is written by every load
