@@ -1,7 +1,7 @@
 {#- Retention: event data older than var('event_retention_days') is deleted from raw before
     the base model that reads it builds (a pre-hook on every base model; it acts only for the
     sources in var('event_retention_sources')). An event's age is its event time, or its load
-    time when the event time is unreadable (a quarantined row). Each purge that deletes rows
+    time when the event time is unreadable or implausible (a row quarantined for it). Each purge that deletes rows
     adds a line to privacy.retention_log, which source_reconciliation adds back: raw rows +
     purged rows = rows the loader wrote. -#}
 {% macro create_retention_log() -%}
@@ -31,9 +31,15 @@ create table if not exists privacy.retention_log (
     {%- endif -%}
     {%- set raw = source(ns.spec.source[0], ns.spec.source[1]) -%}
     {%- set cutoff = (run_started_at - modules.datetime.timedelta(days=days)).strftime('%Y-%m-%d %H:%M:%S') -%}
+    {#- an implausible event time (a placeholder such as 1900-01-01) is a quarantine reason,
+        not an age: such a row ages by its load time, like an unreadable one -#}
+    {%- set event_at = parse_timestamp_utc(ns.spec.observed_at) -%}
     {%- set expired -%}
-        coalesce({{ parse_timestamp_utc(ns.spec.observed_at) }}, _loaded_at)
-        < cast('{{ cutoff }}' as {{ dbt.type_timestamp() }})
+        coalesce(
+            case when {{ event_at }} >= cast('{{ var("min_plausible_timestamp") }}' as {{ dbt.type_timestamp() }})
+                then {{ event_at }} end,
+            _loaded_at
+        ) < cast('{{ cutoff }}' as {{ dbt.type_timestamp() }})
     {%- endset %}
 insert into privacy.retention_log (source_name, retention_days, cutoff_at, purged_rows, purged_at)
 select

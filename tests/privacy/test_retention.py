@@ -58,12 +58,14 @@ def test_expired_events_are_purged_logged_and_reconciled(target, sample, warehou
         assert purged_rows == purged.get(name, 0)
         assert landed + purged_rows == ledger == records
 
-    # a late batch: one event already past the window, one inside it
+    # a late batch: one event already past the window, one inside it, and one whose
+    # placeholder date is a quarantine reason, not an age (it ages by its load time)
     now = dt.datetime.now(dt.UTC).replace(tzinfo=None, microsecond=0)
     old, new = now - dt.timedelta(days=40), now - dt.timedelta(hours=2)
     (landing / "web_events" / "late.csv").write_text("\n".join([
         WEB, f"LATE-OLD,anon-late-1,,page_view,https://shop.example/,,,,,{old}Z,{old}Z",
-        f"LATE-NEW,anon-late-2,,page_view,https://shop.example/,,,,,{new}Z,{new}Z"]) + "\n")
+        f"LATE-NEW,anon-late-2,,page_view,https://shop.example/,,,,,{new}Z,{new}Z",
+        f"LATE-1900,anon-late-3,,page_view,https://shop.example/,,,,,1900-01-01 00:00:00Z,{new}Z"]) + "\n")
     before = len(_log(warehouses, target))
     warehouses.load(landing, target)
     warehouses.build(target)
@@ -74,6 +76,8 @@ def test_expired_events_are_purged_logged_and_reconciled(target, sample, warehou
     assert staged == {"LATE-NEW"}
     assert not warehouses.query(target, "select count(*) from raw.web_events"
                                         " where event_id = 'LATE-OLD'")[0][0]
+    assert warehouses.query(target, "select reason_code from marts.quarantined_rows"
+                                    " where record_key = 'LATE-1900'") == [("implausible_date",)]
     assert all(r[-1] for r in _reconciliation(warehouses, target).values())
 
 
