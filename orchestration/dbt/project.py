@@ -34,6 +34,14 @@ def prepare(target: str | None = None, fresh: bool = False) -> Path:
     return manifest_path(target)
 
 
+def project_vars() -> dict:
+    """The `vars:` of dbt_project.yml as written (env_var defaults unrendered): the source
+    registry and the settings Python reads alongside dbt."""
+    import yaml
+
+    return yaml.safe_load((config.PROJECT_DIR / "dbt_project.yml").read_text())["vars"]
+
+
 def require_manifest() -> Path:
     path = manifest_path()
     if not path.exists():

@@ -1,15 +1,13 @@
 """Tables dbt's own hooks write, as assets, so the lineage shows where they come from."""
 
 import dagster as dg
-import yaml
 
-from orchestration import config
+from orchestration.dbt.project import project_vars
 
 
 def _retained_bases() -> list[dg.AssetKey]:
-    project = yaml.safe_load((config.PROJECT_DIR / "dbt_project.yml").read_text())
-    sources = project["vars"]["tianwen_sources"]
-    return [dg.AssetKey(sources[name]["base"]) for name in project["vars"]["event_retention_sources"]]
+    project = project_vars()
+    return [dg.AssetKey(project["tianwen_sources"][name]["base"]) for name in project["event_retention_sources"]]
 
 
 retention_log = dg.AssetSpec(

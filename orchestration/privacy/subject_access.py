@@ -15,10 +15,8 @@ import os
 import subprocess
 from pathlib import Path
 
-import yaml
-
 from orchestration import config
-from orchestration.dbt.project import relation
+from orchestration.dbt.project import project_vars, relation
 
 PLACEHOLDER = "tianwen_subject_value"
 INPUT_TABLE = "tianwen_subject_input"
@@ -50,8 +48,7 @@ class SubjectAccessError(ValueError):
 
 
 def identifier_types() -> list[str]:
-    project = yaml.safe_load((config.PROJECT_DIR / "dbt_project.yml").read_text())
-    return list(project["vars"]["tianwen_enums"]["identifier_type"])
+    return list(project_vars()["tianwen_enums"]["identifier_type"])
 
 
 def parse_identifier(text: str) -> tuple[str, str]:
@@ -148,8 +145,7 @@ def _customer(wh, target: str, customer_id: str, document: dict) -> dict:
 
 def _source_records(wh, target: str, customer_id: str) -> dict[str, list[dict]]:
     """Each staged record resolved to the customer, whole, per source."""
-    project = yaml.safe_load((config.PROJECT_DIR / "dbt_project.yml").read_text())
-    sources = project["vars"]["tianwen_sources"]
+    sources = project_vars()["tianwen_sources"]
     keys: dict[str, list[str]] = {}
     for source_name, record_key in wh.execute(
             f"select source_name, record_key from {relation('int_profile_records_resolved', target)}"

@@ -2,8 +2,6 @@
     on a campaign's message (channel_engagements), or, for a customer the campaign treated, a
     paid order within campaign_effect_window_days after the assignment (the conversion
     campaign_effects counts). Customers with no engagement and no assignment have no row. -#}
-{%- set window_days = var('campaign_effect_window_days') %}
-
 with
 
 identities as (
@@ -54,8 +52,7 @@ responses as (
     inner join orders
         on
             assignments.customer_id = orders.customer_id
-            and assignments.assigned_at < orders.ordered_at
-            and {{ dbt.dateadd('day', window_days, 'assignments.assigned_at') }} >= orders.ordered_at
+            and {{ is_campaign_conversion('assignments.assigned_at', 'orders.ordered_at') }}
     group by assignments.customer_id, assignments.campaign_id
 ),
 

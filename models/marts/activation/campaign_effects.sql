@@ -33,8 +33,7 @@ conversions as (
     left join orders
         on
             assignments.customer_id = orders.customer_id
-            and assignments.assigned_at < orders.ordered_at
-            and {{ dbt.dateadd('day', window_days, 'assignments.assigned_at') }} >= orders.ordered_at
+            and {{ is_campaign_conversion('assignments.assigned_at', 'orders.ordered_at') }}
     group by assignments.campaign_id, assignments.customer_id, assignments.assignment_group
 ),
 
