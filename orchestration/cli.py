@@ -49,7 +49,10 @@ def _parser() -> argparse.ArgumentParser:
     x.add_argument("--target", choices=config.TARGETS, default=None,
                    help="default: CDP_TARGET or duckdb")
     x.add_argument("--out", type=Path, default=None,
-                   help="default: exports/subject-<customer_id>.json")
+                   help="default: CDP_EXPORTS_DIR/subject-<customer_id>.json")
+    e = sub.add_parser("erase", help="carry out pending erasure requests everywhere, then rebuild")
+    e.add_argument("--target", choices=config.TARGETS, default=None,
+                   help="default: CDP_TARGET or duckdb")
     from orchestration.activation import cli as activation_cli
 
     activation_cli.add_parser(sub)
@@ -89,6 +92,10 @@ def main(argv: list[str] | None = None) -> int:
             path, counts = export_subject(args.identifier, target, args.out)
             # counts only: the file holds the personal data, the terminal does not
             print(f"wrote {path}: " + ", ".join(f"{k} {v}" for k, v in counts.items()))
+        elif args.command == "erase":
+            from orchestration.privacy.erasure import erase
+
+            print(erase(target).line())  # counts and request ids only
         elif args.command == "sync":
             from orchestration.activation import cli as activation_cli
 

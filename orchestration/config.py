@@ -22,6 +22,12 @@ def landing_dir() -> Path:
     return _path("CDP_LANDING_DIR", "data/landing")
 
 
+def exports_dir() -> Path:
+    """Subject access exports (CDP_EXPORTS_DIR, default exports/, git-ignored); erasure deletes
+    the ones that name an erased person."""
+    return _path("CDP_EXPORTS_DIR", "exports")
+
+
 def truth_dir() -> Path:
     return _path("CDP_TRUTH_DIR", "data/truth")
 

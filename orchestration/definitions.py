@@ -15,17 +15,24 @@ from orchestration.ingest.assets import ingestion_assets, load_ledger
 from orchestration.ml.assets import ml_assets
 from orchestration.observability.alerts import alert_on_run_failure
 from orchestration.observability.lineage import GROUPS, as_raw_layer, landing_specs
-from orchestration.privacy.assets import retention_log
+from orchestration.privacy.assets import privacy_assets, privacy_checks
 from orchestration.quality.checks import quality_checks
-from orchestration.runs.jobs import daily_schedule, landing_sensor, micro_batch_job, pipeline_job
+from orchestration.runs.jobs import (
+    daily_schedule,
+    erasure_job,
+    erasure_schedule,
+    landing_sensor,
+    micro_batch_job,
+    pipeline_job,
+)
 from orchestration.service.assets import service_assets
 
 defs = dg.Definitions(
     assets=[*landing_specs(), *as_raw_layer(ingestion_assets), load_ledger, tianwen_dbt, *ml_assets,
-            *activation_assets, *service_assets, retention_log],
-    asset_checks=quality_checks,
-    jobs=[pipeline_job, micro_batch_job],
-    schedules=[daily_schedule],
+            *activation_assets, *service_assets, *privacy_assets],
+    asset_checks=[*quality_checks, *privacy_checks],
+    jobs=[pipeline_job, micro_batch_job, erasure_job],
+    schedules=[daily_schedule, erasure_schedule],
     sensors=[landing_sensor, alert_on_run_failure, activation_automation],
     resources={"dbt": dbt_resource()},
     executor=dg.in_process_executor,

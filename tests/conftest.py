@@ -22,6 +22,9 @@ from orchestration.synthetic.generator import generate
 os.environ.setdefault("CDP_LANDING_STABLE_SECONDS", "0")
 
 SAMPLE = {"people": 1500, "days": 3, "seed": 7, "end_date": date(2026, 11, 20)}
+# The sample's dates are pinned, so its erasure requests would turn overdue (a failed
+# erasure_deadline check in every run) as the calendar moves; the deadline tests set their own.
+os.environ.setdefault("CDP_ERASURE_DEADLINE_DAYS", "36500")
 
 
 def pytest_configure(config):
@@ -57,7 +60,7 @@ def pytest_unconfigure(config):
 SHARED = ("built", "service_data")
 # The longest work units first (`--no-loadscope-reorder` keeps this order), so that neither
 # worker is left with one at the end.
-LONGEST_FIRST = ["tests/test_identity.py", "built", "tests/test_ui.py",
+LONGEST_FIRST = ["tests/test_identity.py", "built", "tests/privacy/test_erasure.py", "tests/test_ui.py",
                  "tests/profiles/test_profile_merge.py", "service_data", "tests/runs/test_jobs.py",
                  "tests/test_pipeline.py", "tests/test_hostile_landing.py"]
 

@@ -118,3 +118,21 @@ def test_relations_come_from_the_dbt_project():
     assert project.source_relation("crm_members").endswith(".crm_members")
     with pytest.raises(KeyError, match="not a model"):
         project.relation("no_such_model")
+
+
+def test_erasure_runs_in_its_own_job_upstream_of_every_base_model():
+    graph = defs.resolve_asset_graph()
+    erased = dg.AssetKey(["privacy", "erased_identifiers"])
+    children = {k.to_user_string() for k in graph.get(erased).child_keys}
+    assert {"base_crm__members", "base_privacy__erasure_requests", "base_web__events"} <= children
+    assert graph.get(erased).group_name == "privacy"
+    job = defs.resolve_job_def("tianwen_erasure")
+    selected = {k.to_user_string() for k in job.asset_layer.selected_asset_keys}
+    # the step, every model it cleans, the serving copy; never a channel sync or a raw load
+    assert {"privacy/erased_identifiers", "customer_profiles", "erasure_log", "service/serving_store"} <= selected
+    assert not any(k.startswith(("activation/", "raw/")) for k in selected)
+    assert "privacy/erased_identifiers" not in {
+        k.to_user_string() for k in defs.resolve_job_def("tianwen_pipeline").asset_layer.selected_asset_keys}
+    assert defs.resolve_schedule_def("tianwen_erasure").job_name == "tianwen_erasure"
+    checks = {k.to_user_string() for k in graph.asset_check_keys}
+    assert "erasure_log:erasure_deadline" in checks  # built by the daily pipeline too

@@ -8,6 +8,7 @@ delivered stays acknowledged, so the next run carries on from there."""
 from __future__ import annotations
 
 import contextlib
+import json
 import logging
 from dataclasses import dataclass, field
 
@@ -146,3 +147,37 @@ def _run_sync(wh, sync: Sync, dry_run: bool, full_resync: bool, destination: Des
     finally:
         if destination is None:
             dest.close()
+
+
+def remove_members(wh, sync: Sync, keys: set[str], destination: Destination | None = None) -> int:
+    """Erasure (orchestration/privacy/erasure.py): the acknowledged members among `keys` are
+    sent a removal whatever the audience says, in a run of its own (sync_runs). A batch the
+    destination rejects in part fails the run, so the caller deletes nothing it still holds."""
+    with _one_run_at_a_time(wh, sync):
+        state.ensure_tables(wh)
+        ops = [state.Op(state.REMOVE, key, None, None, json.loads(payload) if payload else None)
+               for key, (_, payload) in sorted(state.load(wh, sync.sync_id).items()) if key in keys]
+        if not ops:
+            return 0
+        dest = destination or build(sync)
+        run_id = state.start_run(wh, sync.sync_id, dest.type, False, False)
+        result = SyncResult(sync.sync_id, run_id, dest.type, False)
+        try:
+            for number, start in enumerate(range(0, len(ops), sync.batch_size), start=1):
+                batch = ops[start:start + sync.batch_size]
+                key = state.idempotency_key(sync.sync_id, batch)
+                outcome = dest.send(Batch(sync.sync_id, run_id, number, key, batch))
+                state.commit_batch(wh, sync.sync_id, run_id, number, key, batch, outcome, dest.keeps_payload)
+                result.batches += 1
+                result.removed += len(outcome.acknowledged)
+                if outcome.rejected:
+                    raise RuntimeError(f"the destination rejected {len(outcome.rejected)} removals")
+            state.finish_run(wh, run_id, "succeeded", result.counts(), "erasure: removals only")
+            return result.removed
+        except BaseException as exc:
+            with contextlib.suppress(Exception):
+                state.finish_run(wh, run_id, "failed", result.counts(), f"erasure: {type(exc).__name__}")
+            raise
+        finally:
+            if destination is None:
+                dest.close()

@@ -24,6 +24,10 @@ from orchestration.dbt import project
 from orchestration.dbt.runner import dbt_executable
 from orchestration.observability import metrics
 
+ERASURE_KEY = dg.AssetKey(["privacy", "erased_identifiers"])
+# every base model: the pre-hook acts on those with identifiers, and the erasure requests' raw
+# rows are deleted by the erasure step itself
+_ERASED_BASES = {spec["base"] for spec in project.project_vars()["tianwen_sources"].values()}
 MART_FRESHNESS = dg.FreshnessPolicy.time_window(fail_window=timedelta(hours=26),
                                                 warn_window=timedelta(hours=25))
 
@@ -57,6 +61,10 @@ class TianwenTranslator(DagsterDbtTranslator):
         # a freshness policy only where a schedule keeps the marts fresh
         if props["resource_type"] == "model" and props["fqn"][1] == "marts" and config.schedule_on():
             spec = spec.replace_attributes(freshness_policy=MART_FRESHNESS)
+        # a base model's pre-hook deletes the raw rows the erasure suppression list names
+        # (macros/privacy/erasure.sql): a hook is no dbt dependency, so the lineage gets it here
+        if props["resource_type"] == "model" and props["name"] in _ERASED_BASES:
+            spec = spec.merge_attributes(deps=[ERASURE_KEY])
         return spec
 
 

@@ -31,7 +31,7 @@ GROUPS = {
     "bi": "Masked views of the marts for BI tools (PII masked by its YAML meta), the only "
           "schema the PostgreSQL role bi_reader may read, and the key of their pseudonyms.",
     "privacy": "Consent and suppression per customer and channel, what every channel sync obeys, "
-               "and the log of what retention purged.",
+               "the logs of what retention purged and erasure deleted, and the erasure suppression list.",
     "activation": "What goes out to channels: one asset per sync (activation/syncs/*.yml), its run log "
                   "and the campaign holdout assignments.",
     "service": "The data service's serving copy: profiles, tags, segments and consents published "

@@ -81,7 +81,7 @@ def normaliser_sql(identifier_type: str, target: str) -> str:
 
 
 def export_subject(identifier: str, target: str, out: Path | None = None) -> tuple[Path, dict]:
-    """Writes the person's data to `out` (default exports/subject-<customer_id>.json, readable
+    """Writes the person's data to `out` (default CDP_EXPORTS_DIR/subject-<customer_id>.json, readable
     by its owner only); returns the path and the number of rows per section."""
     from orchestration import pipeline
 
@@ -108,7 +108,7 @@ def export_subject(identifier: str, target: str, out: Path | None = None) -> tup
                                                                          customer_id, document)
     finally:
         wh.close()
-    path = out or config.PROJECT_DIR / "exports" / f"subject-{customer_ids[0]}.json"
+    path = out or config.exports_dir() / f"subject-{customer_ids[0]}.json"
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_suffix(".tmp")
     # owner-only from the first byte: the file is the person's whole record

@@ -18,8 +18,11 @@ from orchestration import config
 from orchestration.ingest.assets import raw_key
 from orchestration.ingest.landing import ready_snapshot
 
-# channel syncs (activation/<sync>) run on their own triggers, never as a rebuild's side effect
-PIPELINE_SELECTION = dg.AssetSelection.all() - dg.AssetSelection.key_prefixes(["activation"])
+# channel syncs (activation/<sync>) run on their own triggers, never as a rebuild's side effect;
+# erasure runs in its own job (below)
+ERASURE = dg.AssetSelection.assets(["privacy", "erased_identifiers"], ["privacy", "erasure_outcomes"],
+                                   ["privacy", "erasure_deletions"])
+PIPELINE_SELECTION = dg.AssetSelection.all() - dg.AssetSelection.key_prefixes(["activation"]) - ERASURE
 
 pipeline_job = dg.define_asset_job(
     "tianwen_pipeline",
@@ -41,6 +44,23 @@ daily_schedule = dg.ScheduleDefinition(
     description="The full pipeline every day at 03:00 Asia/Shanghai. Starts running in a new "
                 "instance (CDP_SCHEDULE=off: stopped); the marts' freshness policy (26 hours) "
                 "expects it.",
+)
+
+erasure_job = dg.define_asset_job(
+    "tianwen_erasure",
+    selection=ERASURE.downstream().materializable() - dg.AssetSelection.key_prefixes(["activation"]),
+    executor_def=dg.in_process_executor,
+    description="Erasure (docs/privacy.md): carry out the pending requests, then rebuild everything "
+                "downstream of the suppression list (the base models delete the erased people's raw "
+                "rows first) and publish a new serving copy; the erasure_deadline check follows.",
+)
+
+erasure_schedule = dg.ScheduleDefinition(
+    name="tianwen_erasure", job=erasure_job, cron_schedule="0 2 * * *",
+    execution_timezone="Asia/Shanghai",
+    default_status=_status(config.schedule_on()),
+    description="Erasure requests every day at 02:00 Asia/Shanghai, before the daily pipeline (it "
+                "reads the requests the last build staged). On demand: `tianwen erase`.",
 )
 
 micro_batch_job = dg.define_asset_job(

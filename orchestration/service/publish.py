@@ -178,13 +178,23 @@ def publish(target: str | None = None) -> Published:
     try:
         tables = {name: _fetch(wh, target, f"select {cols} from {relation(model, target)}")
                   for name, (model, cols) in SOURCES.items()}
+        last_erasure = _last_erasure(wh)
     finally:
         wh.close()  # one writer per DuckDB file: hold the warehouse no longer than the copy
-    return publish_tables(tables, _pii_columns(target), target, folder)
+    return publish_tables(tables, _pii_columns(target), target, folder, drop_before=last_erasure)
+
+
+def _last_erasure(wh) -> dt.datetime | None:
+    """When the last erasure run finished: copies published before it still hold the people it
+    erased, so a new copy replaces them all at once."""
+    try:
+        return wh.execute("select max(completed_at) from privacy.erasure_outcomes").fetchone()[0]
+    except Exception:  # noqa: BLE001 - a warehouse built before erasure existed has no such table
+        return None
 
 
 def publish_tables(tables: dict[str, pa.Table], pii: set[str], target: str, folder: Path,
-                   build_id: str | None = None) -> Published:
+                   build_id: str | None = None, drop_before: dt.datetime | None = None) -> Published:
     """Write a serving copy from the marts' rows (`SOURCES` names -> Arrow tables) and make it
     current. bench/service_bench.py calls this with generated rows."""
     folder.mkdir(parents=True, exist_ok=True)
@@ -228,7 +238,9 @@ def publish_tables(tables: dict[str, pa.Table], pii: set[str], target: str, fold
         pointer_tmp.write_text(final.name + "\n")
         os.replace(pointer_tmp, folder / POINTER)  # the swap: one rename
         copies = sorted(folder.glob("serving-*.duckdb"), key=lambda p: p.name)
-        for old in copies[:-KEEP]:
+        erased_since = [p for p in copies if drop_before is not None
+                        and dt.datetime.fromtimestamp(p.stat().st_mtime, dt.UTC).replace(tzinfo=None) < drop_before]
+        for old in copies[:-KEEP] + erased_since:
             if old != final:
                 old.unlink(missing_ok=True)
     return Published(build_id, final, counts["customers"], counts["identities"], counts["segments"],

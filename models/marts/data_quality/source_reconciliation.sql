@@ -1,5 +1,5 @@
 {#- Per source: rows landed in raw = rows staged + duplicates removed + rows quarantined,
-    and raw rows + rows purged by retention = records the loader counted in the files without
+    and raw rows + rows purged by retention + rows deleted by erasure = records the loader counted in the files without
     their parser (lines outside quotes, JSON lines, Parquet footer rows), so a parser that
     swallows lines shows too.
     Each count is taken from its own model, so a model that drops or repeats rows shows. -#}
@@ -22,6 +22,15 @@ purged as (
         source_name,
         sum(purged_rows) as purged_rows
     from {{ source('retention', 'retention_log') }}
+    group by source_name
+),
+
+erased as (
+    select
+        source_name,
+        sum(deleted_rows) as erased_rows
+    from {{ source('erasure', 'erasure_deletions') }}
+    where source_name is not null
     group by source_name
 ),
 
@@ -59,16 +68,20 @@ final as (
         cast(counts.duplicate_rows as {{ dbt.type_bigint() }}) as duplicate_rows,
         cast(coalesce(quarantined.quarantined_rows, 0) as {{ dbt.type_bigint() }}) as quarantined_rows,
         cast(coalesce(purged.purged_rows, 0) as {{ dbt.type_bigint() }}) as purged_rows,
+        cast(coalesce(erased.erased_rows, 0) as {{ dbt.type_bigint() }}) as erased_rows,
         (
             counts.landed_rows
             = counts.staged_rows + counts.duplicate_rows + coalesce(quarantined.quarantined_rows, 0)
-            and counts.landed_rows + coalesce(purged.purged_rows, 0) = coalesce(ledger.ledger_rows, 0)
-            and counts.landed_rows + coalesce(purged.purged_rows, 0) = coalesce(ledger.file_records, 0)
+            and counts.landed_rows + coalesce(purged.purged_rows, 0) + coalesce(erased.erased_rows, 0)
+            = coalesce(ledger.ledger_rows, 0)
+            and counts.landed_rows + coalesce(purged.purged_rows, 0) + coalesce(erased.erased_rows, 0)
+            = coalesce(ledger.file_records, 0)
         ) as is_reconciled
     from counts
     left join ledger on counts.source_name = ledger.source_name
     left join quarantined on counts.source_name = quarantined.source_name
     left join purged on counts.source_name = purged.source_name
+    left join erased on counts.source_name = erased.source_name
 )
 
 select * from final

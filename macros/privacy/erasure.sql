@@ -1,0 +1,127 @@
+{#- Erasure (docs/privacy.md). orchestration/privacy/erasure.py resolves each erasure request
+    to the person's identifiers and puts their keyed hashes on the suppression list
+    (privacy.erased_identifiers); from then on, before the base model of a source builds, its
+    pre-hook (erase_suppressed_rows) deletes the raw rows that carry a suppressed identifier,
+    so the person is removed now and is not rebuilt from a late batch. Each deletion is
+    counted in privacy.erasure_deletions (no personal data), which source_reconciliation adds
+    back. -#}
+{% macro create_erasure_tables() -%}
+create schema if not exists privacy;
+create table if not exists privacy.erasure_hash_key (
+    hash_key varchar(64) not null
+);
+insert into privacy.erasure_hash_key (hash_key)
+select {{ tianwen.random_key() }}
+where not exists (select 1 from privacy.erasure_hash_key);
+create table if not exists privacy.erased_identifiers (
+    identifier_type varchar(32) not null,
+    identifier_hash varchar(64) not null,
+    erasure_run_id varchar(64) not null,
+    suppressed_at timestamp not null,
+    primary key (identifier_type, identifier_hash)
+);
+create table if not exists privacy.erasure_outcomes (
+    request_id varchar(200) not null primary key,
+    identifier_type varchar(32),
+    requested_at timestamp,
+    outcome varchar(32) not null,
+    erasure_run_id varchar(64) not null,
+    customers_erased integer not null,
+    identifiers_suppressed integer not null,
+    audiences_notified integer not null,
+    syncs_to_forward varchar(1000),
+    files_rewritten integer not null,
+    completed_at timestamp not null
+);
+create table if not exists privacy.erasure_deletions (
+    erasure_run_id varchar(64) not null,
+    table_name varchar(200) not null,
+    source_name varchar(64),
+    deleted_rows bigint not null,
+    deleted_at timestamp not null
+)
+{%- endmacro %}
+
+
+{#- sha256 (lower-case hex) of the warehouse's erasure key (a column `erasure_hash_key` in
+    scope), the identifier type and the normalised value: the suppression list holds only these. Python computes the same
+    (orchestration/privacy/erasure.py: identifier_hash). -#}
+{% macro erasure_hash(type_sql, value_sql) -%}
+    {{ return(adapter.dispatch('erasure_hash', 'tianwen')(type_sql, value_sql)) }}
+{%- endmacro %}
+
+{% macro default__erasure_hash(type_sql, value_sql) -%}
+    sha256(erasure_hash_key || ':' || {{ type_sql }} || ':' || {{ value_sql }})
+{%- endmacro %}
+
+{% macro postgres__erasure_hash(type_sql, value_sql) -%}
+    encode(sha256(convert_to(erasure_hash_key || ':' || {{ type_sql }} || ':' || {{ value_sql }}, 'UTF8')), 'hex')
+{%- endmacro %}
+
+
+{#- The identifier columns of a raw table, as (type sql, normalised value sql) pairs: the
+    declared identifier columns of the source (var tianwen_sources), and identifier_type /
+    identifier_value pairs (consent events, channel engagements). -#}
+{% macro _erasure_identifier_pairs(spec, raw) -%}
+    {%- set pairs = [] -%}
+    {%- for column in spec.identifiers -%}
+        {%- do pairs.append(("'" ~ column ~ "'", normalize_identifier(column, column))) -%}
+    {%- endfor -%}
+    {%- set columns = adapter.get_columns_in_relation(raw) | map(attribute='name') | map('lower') | list -%}
+    {%- if 'identifier_type' in columns and 'identifier_value' in columns -%}
+        {%- do pairs.append(("lower(trim(identifier_type))",
+                             normalize_identifier_by_type('identifier_type', 'identifier_value'))) -%}
+    {%- endif -%}
+    {{ return(pairs) }}
+{%- endmacro %}
+
+
+{#- Pre-hook of every staging model; acts for base models of sources with identifiers, and only
+    when the suppression list is not empty (a build with no erasures pays one count). Erasure
+    requests are not touched here: orchestration/privacy/erasure.py deletes each once it has
+    recorded its outcome. -#}
+{% macro erase_suppressed_rows() -%}
+    {%- if not execute -%}{{ return('') }}{%- endif -%}
+    {%- set ns = namespace(name=none, spec=none) -%}
+    {%- for source_name, spec in var('tianwen_sources').items() -%}
+        {%- if spec.base == this.identifier -%}
+            {%- set ns.name, ns.spec = source_name, spec -%}
+        {%- endif -%}
+    {%- endfor -%}
+    {%- if ns.name is none or ns.name == 'erasure_requests' -%}{{ return('') }}{%- endif -%}
+    {%- set suppressed = run_query('select count(*) from privacy.erased_identifiers').columns[0].values()[0] -%}
+    {%- if suppressed == 0 -%}{{ return('') }}{%- endif -%}
+    {%- set raw = source(ns.spec.source[0], ns.spec.source[1]) -%}
+    {%- set pairs = _erasure_identifier_pairs(ns.spec, raw) -%}
+    {%- if not pairs -%}{{ return('') }}{%- endif -%}
+    {%- set matches -%}
+        {%- for type_sql, value_sql in pairs %}
+        {% if not loop.first %}or {% endif %}exists (
+            select 1
+            from (
+                -- renamed: the raw table's own identifier_type must bind to the raw row
+                select
+                    erased.identifier_type as suppressed_type,
+                    erased.identifier_hash as suppressed_hash,
+                    erasure_key.hash_key as erasure_hash_key
+                from privacy.erased_identifiers as erased
+                cross join privacy.erasure_hash_key as erasure_key
+            ) as suppressed
+            where
+                suppressed.suppressed_type = {{ type_sql }}
+                and suppressed.suppressed_hash = {{ erasure_hash(type_sql, value_sql) }}
+        )
+        {%- endfor %}
+    {%- endset %}
+insert into privacy.erasure_deletions (erasure_run_id, table_name, source_name, deleted_rows, deleted_at)
+select
+    'build:{{ invocation_id }}',
+    '{{ raw.schema }}.{{ raw.identifier }}',
+    '{{ ns.name }}',
+    count(*),
+    cast('{{ run_started_at.strftime("%Y-%m-%d %H:%M:%S") }}' as {{ dbt.type_timestamp() }})
+from {{ raw }}
+where {{ matches }}
+having count(*) > 0;
+delete from {{ raw }} where {{ matches }}
+{%- endmacro %}
