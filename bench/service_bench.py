@@ -3,17 +3,25 @@ of N customers, with C concurrent clients for S seconds.
 
 The serving copy is generated (the pipeline at 1,000,000 people takes too long for a latency
 bench) and written by the service's own publisher (publish_tables), so its tables and indexes
-are the ones a build publishes. The load generator is one asyncio process with C connections;
-it shares the machine's 2 cores with the server, so the figures are an upper bound on latency.
+are the ones a build publishes. The load generator is one asyncio process (on uvloop when it
+is installed) with C kept-alive connections; it shares the machine's 2 cores with the server,
+so the figures are an upper bound on latency. Each phase prints the server's and the load
+generator's CPU time per request and the server processes' resident memory.
 CDP_API_WORKERS (default 1) is passed on to the server.
 
+Closed loop (default): each client sends its next request when it has the answer, so at
+saturation the latency is queueing (clients / throughput). Open loop (--rate R): R requests per
+second spread over the C clients at fixed times, latency counted from the planned send time.
+
     CDP_API_WORKERS=2 .venv/bin/python bench/service_bench.py --customers 1000000 --clients 1,50 --seconds 30
+    CDP_API_WORKERS=2 .venv/bin/python bench/service_bench.py --clients 50 --rate 2000 --only lookup
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import os
 import random
 import statistics
@@ -88,29 +96,79 @@ async def _get(reader, writer, path: str, key: str) -> int:
     return status
 
 
-async def load(port: int, key: str, paths: list[str], clients: int, seconds: float) -> dict:
+async def load(port: int, key: str, paths: list[str], clients: int, seconds: float,
+               rate: float | None = None) -> dict:
+    """Closed loop (rate None): each client sends its next request as soon as it has the answer.
+    Open loop (rate in requests/s over all clients): client i sends its k-th request at
+    start + (i + k * clients) / rate, and its latency counts from that planned time, so a late
+    answer also counts the wait of the requests queued behind it (no coordinated omission)."""
     latencies, errors = [], 0
-    deadline = time.perf_counter() + seconds
+    started = time.perf_counter()
+    deadline = started + seconds
 
     async def one_client(seed: int):
         nonlocal errors
         rnd = random.Random(seed)
         reader, writer = await asyncio.open_connection("127.0.0.1", port)
         try:
-            while time.perf_counter() < deadline:
-                t0 = time.perf_counter()
+            k = 0
+            while True:
+                if rate:
+                    planned = started + (seed + k * clients) / rate
+                    k += 1
+                    if planned >= deadline:
+                        break
+                    if planned > time.perf_counter():
+                        await asyncio.sleep(planned - time.perf_counter())
+                else:
+                    planned = time.perf_counter()
+                    if planned >= deadline:
+                        break
                 status = await _get(reader, writer, rnd.choice(paths), key)
-                latencies.append(time.perf_counter() - t0)
+                latencies.append(time.perf_counter() - planned)
                 errors += status != 200
         finally:
             writer.close()
 
-    started = time.perf_counter()
     await asyncio.gather(*(one_client(i) for i in range(clients)))
     elapsed = time.perf_counter() - started
     ms = sorted(x * 1000 for x in latencies)
     return {"requests": len(ms), "errors": errors, "rps": len(ms) / elapsed,
             "p50_ms": statistics.median(ms), "p99_ms": ms[int(len(ms) * 0.99) - 1]}
+
+
+def _cpu_seconds(pids: list[int]) -> float:
+    """User + system CPU time of these processes (Linux /proc)."""
+    total = 0
+    for pid in pids:
+        with contextlib.suppress(FileNotFoundError):
+            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+            total += int(fields[11]) + int(fields[12])
+    return total / os.sysconf("SC_CLK_TCK")
+
+
+def _rss_mb(pids: list[int]) -> list[int]:
+    """Resident memory of these processes, MB."""
+    out = []
+    for pid in pids:
+        with contextlib.suppress(FileNotFoundError):
+            out.append(int(Path(f"/proc/{pid}/statm").read_text().split()[1]) * os.sysconf("SC_PAGE_SIZE") // 10**6)
+    return out
+
+
+def _server_pids(pid: int) -> list[int]:
+    """The server process and its workers (uvicorn forks them)."""
+    children = Path(f"/proc/{pid}/task/{pid}/children")
+    return [pid, *(int(c) for c in children.read_text().split())] if children.exists() else [pid]
+
+
+def _run(coro):
+    """The load generator on uvloop when it is installed (less of the shared CPU per request)."""
+    try:
+        import uvloop
+    except ImportError:
+        return asyncio.run(coro)
+    return uvloop.run(coro)
 
 
 def main() -> None:
@@ -119,6 +177,9 @@ def main() -> None:
     p.add_argument("--clients", default="1,50", help="concurrent clients, one load phase per number")
     p.add_argument("--seconds", type=float, default=30)
     p.add_argument("--port", type=int, default=0, help="default: a free port")
+    p.add_argument("--rate", type=float, default=None,
+                   help="open loop: this many requests per second over all clients (default: closed loop)")
+    p.add_argument("--only", choices=("lookup", "profile"), default=None, help="one request kind only")
     args = p.parse_args()
 
     with tempfile.TemporaryDirectory(prefix="tianwen-service-bench-") as tmp:
@@ -153,15 +214,24 @@ def main() -> None:
             profiles = [f"/v1/customers/{c}" for (c,) in con.execute(
                 "select printf('cus_%016x', hash(n)) from unnest(?::bigint[]) as t(n)",
                 [[n for n in picks if n % 1000 != 999]]).fetchall()]
-            print(f"server workers: {os.environ.get('CDP_API_WORKERS') or 1}; {args.seconds:.0f} s per phase")
+            mode = f"open loop at {args.rate:g} requests/s" if args.rate else "closed loop"
+            print(f"server workers: {os.environ.get('CDP_API_WORKERS') or 1}; {args.seconds:.0f} s per phase; {mode}")
+            kinds = (("lookup", "lookup (mobile, typed +86 138-xxxx-xxxx)", lookups),
+                     ("profile", "profile (default sections)", profiles))
             for clients in (int(c) for c in args.clients.split(",")):
-                for name, paths in (("lookup (mobile, typed +86 138-xxxx-xxxx)", lookups),
-                                    ("profile (default sections)", profiles)):
-                    before = os.getloadavg()[0]
-                    r = asyncio.run(load(port, "bench-key", paths, clients, args.seconds))
+                for kind, name, paths in kinds:
+                    if args.only and kind != args.only:
+                        continue
+                    before, pids = os.getloadavg()[0], _server_pids(server.pid)
+                    cpu = _cpu_seconds(pids), time.process_time()
+                    r = _run(load(port, "bench-key", paths, clients, args.seconds, args.rate))
+                    server_us = (_cpu_seconds(pids) - cpu[0]) / max(r["requests"], 1) * 1e6
+                    bench_us = (time.process_time() - cpu[1]) / max(r["requests"], 1) * 1e6
                     print(f"{clients:>3} clients, {name}: {r['requests']:,} requests, {r['errors']} errors, "
-                          f"{r['rps']:.0f} req/s, p50 {r['p50_ms']:.1f} ms, p99 {r['p99_ms']:.1f} ms "
-                          f"(load average before {before:.2f})")
+                          f"{r['rps']:.0f} req/s, p50 {r['p50_ms']:.1f} ms, p99 {r['p99_ms']:.1f} ms; CPU per "
+                          f"request: server {server_us:.0f} us, load generator {bench_us:.0f} us "
+                          f"(load average before {before:.2f}, after {os.getloadavg()[0]:.2f}); server RSS MB "
+                          f"{'/'.join(str(m) for m in _rss_mb(pids))}", flush=True)
         finally:
             server.terminate()
             server.wait(timeout=30)

@@ -12,6 +12,7 @@ from fastapi import FastAPI
 from orchestration import config
 from orchestration.service import settings
 from orchestration.service.errors import HANDLERS
+from orchestration.service.fast_lookup import FastLookup
 from orchestration.service.routes import router
 from orchestration.service.store import ServingStore
 
@@ -50,7 +51,7 @@ def _logging() -> None:
         logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(levelname)s %(message)s")
 
 
-def create_app(target: str | None = None) -> FastAPI:
+def create_app(target: str | None = None, fast_lookup: bool = True) -> FastAPI:
     _logging()
     target = target or config.target()
     app = FastAPI(title="Tianwen data service",
@@ -62,6 +63,8 @@ def create_app(target: str | None = None) -> FastAPI:
     app.state.page_size = settings.page_size()
     app.state.store = ServingStore(settings.serving_dir(target))
     app.include_router(router)
+    if fast_lookup:  # inside the request log, which logs its requests like any other
+        app.add_middleware(FastLookup)
     app.add_middleware(RequestLog)
     return app
 
@@ -72,15 +75,25 @@ def serve(target: str | None = None, port: int | None = None) -> None:
     import uvicorn
 
     target = target or config.target()
-    app = create_app(target)  # also checks every setting before anything listens
     port = settings.api_port() if port is None else port
     workers = settings.workers()
-    log.info("serving build %s on http://%s:%d with %d worker(s) (docs at /docs)",
-             app.state.store.current().build_id, settings.HOST, port, workers)
     # uvicorn's access log prints full URLs, query values included: off (RequestLog replaces it)
     options = {"host": settings.HOST, "port": port, "access_log": False, "log_level": "warning"}
     if workers == 1:
+        app = create_app(target)  # also checks every setting before anything listens
+        log.info("serving build %s on http://%s:%d with 1 worker (docs at /docs)",
+                 app.state.store.current().build_id, settings.HOST, port)
         uvicorn.run(app, **options)
-    else:  # worker processes make their own app from the same environment
-        os.environ["CDP_TARGET"] = target
-        uvicorn.run("orchestration.service.app:create_app", factory=True, workers=workers, **options)
+        return
+    # worker processes make their own app (and lookup index) from the same environment; the
+    # supervisor only checks the settings and the serving copy, and holds no index itself
+    _logging()
+    settings.api_keys()
+    settings.page_size()
+    store = ServingStore(settings.serving_dir(target), index=False)
+    log.info("serving build %s on http://%s:%d with %d workers (docs at /docs)",
+             store.current().build_id, settings.HOST, port, workers)
+    store.current().close()
+    del store
+    os.environ["CDP_TARGET"] = target
+    uvicorn.run("orchestration.service.app:create_app", factory=True, workers=workers, **options)

@@ -16,13 +16,19 @@ HEADER = APIKeyHeader(name="X-API-Key", auto_error=False,
                       description="A key from CDP_API_KEYS; its scopes decide what it reads.")
 
 
+def find_key(keys: list[ApiKey], presented: str) -> ApiKey | None:
+    """The configured key `presented` is, compared with every key in constant time."""
+    match = None
+    for candidate in keys:
+        if hmac.compare_digest(candidate.secret.encode(), presented.encode()):
+            match = candidate
+    return match
+
+
 async def authenticate(request: Request, key: Annotated[str | None, Security(HEADER)]) -> ApiKey:
     if not key:
         raise ApiError(401, "missing_api_key", "send an API key in the X-API-Key header")
-    match = None
-    for candidate in request.app.state.keys:  # compare every key in constant time
-        if hmac.compare_digest(candidate.secret.encode(), key.encode()):
-            match = candidate
+    match = find_key(request.app.state.keys, key)
     if match is None:
         raise ApiError(401, "invalid_api_key", "the X-API-Key is not one of CDP_API_KEYS")
     request.state.key_name = match.name  # logged instead of the key

@@ -1,5 +1,6 @@
 """Publishing a new serving copy while requests run: no request fails, and every answer is
-wholly from one copy, the old or the new (the copies differ: v1 is before the merge)."""
+wholly from one copy, the old or the new (the copies differ: v1 is before the merge). Lookups
+(answered from the copy's in-memory index) and profiles (SQL on the copy) both."""
 
 from __future__ import annotations
 
@@ -34,7 +35,7 @@ def test_a_swap_during_requests_gives_old_or_new_never_a_mix(server, service_dat
     assert expected["v1"][2] != expected["v2"][2]  # the two copies give different answers
     builds = {httpx.get(server["base"] + "/v1/health").json()["build_id"]: "v2"}
 
-    stop, answers, failures = threading.Event(), [], []
+    stop, answers, lookups, failures = threading.Event(), [], [], []
 
     def hammer():
         with httpx.Client(base_url=server["base"], headers={"X-API-Key": KEYS["full"]}, timeout=30) as client:
@@ -42,6 +43,9 @@ def test_a_swap_during_requests_gives_old_or_new_never_a_mix(server, service_dat
                 try:
                     r = client.get(f"/v1/customers/{old_id}", params={"fields": "segments"})
                     answers.append((r.status_code, r.headers.get("x-serving-build"), r.json()))
+                    # M1 is A's (old_id) in v1 and the survivor's in v2
+                    r = client.get("/v1/customers/lookup", params={"identifier_type": "member_id", "value": "m1"})
+                    lookups.append((r.status_code, r.headers.get("x-serving-build"), r.json()))
                 except Exception as exc:  # noqa: BLE001 - a failed request is what this test looks for
                     failures.append(repr(exc))
 
@@ -68,6 +72,10 @@ def test_a_swap_during_requests_gives_old_or_new_never_a_mix(server, service_dat
         assert body["customer_id"] == customer_id
         assert (body["merged"] or {}).get("requested_customer_id") == merged_from
         assert {s["segment_id"] for s in body["segments"]} == segments
+    assert lookups and all(status == 200 for status, _, _ in lookups), [a for a in lookups if a[0] != 200][:3]
+    assert {build for _, build, _ in lookups} <= set(builds)
+    for _, build, body in lookups:
+        assert body["customer_id"] == expected[builds[build]][0], (build, builds[build], body)
     # the folder keeps only the last few copies, and the server follows CURRENT
     assert len(list(service_data["serving"].glob("serving-*.duckdb"))) == 3
     last = max(builds, key=lambda b: b)
