@@ -25,14 +25,11 @@ OUTCOMES_KEY = dg.AssetKey(["privacy", "erasure_outcomes"])
 DELETIONS_KEY = dg.AssetKey(["privacy", "erasure_deletions"])
 
 
-# skippable: with nothing to carry out the step materialises nothing, and the rebuild
-# downstream is skipped (the daily pipeline rebuilds anyway)
 @dg.multi_asset(name="erasure", group_name="privacy", can_subset=False, specs=[
-    dg.AssetSpec(ERASURE_KEY, kinds={"python"}, skippable=True,
+    dg.AssetSpec(ERASURE_KEY, kinds={"python"},
                  description="The suppression list: keyed hashes of every erased person's identifiers."),
-    dg.AssetSpec(OUTCOMES_KEY, kinds={"python"}, skippable=True,
-                 description="One outcome per erasure request carried out."),
-    dg.AssetSpec(DELETIONS_KEY, kinds={"python"}, skippable=True,
+    dg.AssetSpec(OUTCOMES_KEY, kinds={"python"}, description="One outcome per erasure request carried out."),
+    dg.AssetSpec(DELETIONS_KEY, kinds={"python"},
                  description="Rows deleted by erasure, per run and table (the build's pre-hooks add theirs)."),
 ])
 def erasure(context: dg.AssetExecutionContext):
@@ -46,8 +43,6 @@ def erasure(context: dg.AssetExecutionContext):
 
     report = process(config.target(), logger=context.log)  # alerts overdue requests if it fails
     context.log.info(report.line())  # counts and request ids only
-    if not (report.requests or report.deleted):
-        return
     yield dg.MaterializeResult(asset_key=ERASURE_KEY, metadata={
         "erasure_run_id": dg.MetadataValue.text(report.run_id),
         "customers_erased": dg.MetadataValue.int(report.customers),
