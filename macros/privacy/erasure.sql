@@ -83,11 +83,7 @@ create table if not exists privacy.erasure_deletions (
 {% macro erase_suppressed_rows() -%}
     {%- if not execute -%}{{ return('') }}{%- endif -%}
     {%- set ns = namespace(name=none, spec=none) -%}
-    {%- for source_name, spec in var('tianwen_sources').items() -%}
-        {%- if spec.base == this.identifier -%}
-            {%- set ns.name, ns.spec = source_name, spec -%}
-        {%- endif -%}
-    {%- endfor -%}
+    {%- set ns.name, ns.spec = base_model_source() -%}
     {%- if ns.name is none or ns.name == 'erasure_requests' -%}{{ return('') }}{%- endif -%}
     {%- set suppressed = run_query('select count(*) from privacy.erased_identifiers').columns[0].values()[0] -%}
     {%- if suppressed == 0 -%}{{ return('') }}{%- endif -%}

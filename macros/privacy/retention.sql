@@ -19,11 +19,7 @@ create table if not exists privacy.retention_log (
 {% macro purge_expired_events() -%}
     {%- if not execute -%}{{ return('') }}{%- endif -%}
     {%- set ns = namespace(name=none, spec=none) -%}
-    {%- for source_name, spec in var('tianwen_sources').items() -%}
-        {%- if spec.base == this.identifier -%}
-            {%- set ns.name, ns.spec = source_name, spec -%}
-        {%- endif -%}
-    {%- endfor -%}
+    {%- set ns.name, ns.spec = base_model_source() -%}
     {%- if ns.name is none or ns.name not in var('event_retention_sources') -%}{{ return('') }}{%- endif -%}
     {%- set days = var('event_retention_days') | int -%}
     {%- if days < 1 -%}
@@ -52,4 +48,14 @@ from {{ raw }}
 where {{ expired }}
 having count(*) > 0;
 delete from {{ raw }} where {{ expired }}
+{%- endmacro %}
+
+
+{#- The landing source (name, entry of var tianwen_sources) whose base model is being built,
+    or (none, none): what the raw-purging pre-hooks (retention, erasure) act on. -#}
+{% macro base_model_source() -%}
+    {%- for source_name, spec in var('tianwen_sources').items() if spec.base == this.identifier -%}
+        {{ return((source_name, spec)) }}
+    {%- endfor -%}
+    {{ return((none, none)) }}
 {%- endmacro %}
