@@ -46,7 +46,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from orchestration import config  # noqa: E402
-from orchestration.dbt.runner import dbt_executable  # noqa: E402
+from orchestration.dbt.runner import PRODUCTION_BUILD, dbt_executable  # noqa: E402
 
 PEER_TABLES = {  # table_id: (fqn, key expression, watermark column)
     "customer": ("crm.customer", "customer_id", "rec_create_dt"),
@@ -246,7 +246,7 @@ def run_tianwen(work: Path, pristine: Path, profiles: Path, select: str) -> dict
     target_path = work / "target"
     env = {**config.dbt_env(), "CDP_DUCKDB_PATH": str(db)}
     start = time.perf_counter()
-    proc = subprocess.run(dbt_cmd(["build", "--select", select], profiles, target_path),
+    proc = subprocess.run(dbt_cmd([*PRODUCTION_BUILD, "--select", select], profiles, target_path),
                           cwd=ROOT, env=env, text=True, capture_output=True)
     seconds = time.perf_counter() - start
     if proc.returncode:

@@ -26,7 +26,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from orchestration import config, pipeline  # noqa: E402
-from orchestration.dbt.runner import dbt_args  # noqa: E402
+from orchestration.dbt.runner import PRODUCTION_BUILD, dbt_args  # noqa: E402
 from orchestration.synthetic.generator import generate  # noqa: E402
 
 OURS = ("models/intermediate/profiles/", "models/marts/profiles/", "models/marts/tags/",
@@ -35,7 +35,7 @@ OURS = ("models/intermediate/profiles/", "models/marts/profiles/", "models/marts
 
 def _build(target: str) -> dict:
     start = time.perf_counter()
-    proc = subprocess.run(dbt_args(["build"], target), cwd=ROOT, env=config.dbt_env(),
+    proc = subprocess.run(dbt_args(PRODUCTION_BUILD, target), cwd=ROOT, env=config.dbt_env(),
                           text=True, capture_output=True)
     if proc.returncode:
         raise SystemExit(proc.stdout[-3000:])

@@ -13,7 +13,7 @@ import os
 from pathlib import Path
 
 from orchestration import config
-from orchestration.dbt.runner import run_dbt
+from orchestration.dbt.runner import PRODUCTION_BUILD, run_dbt
 from orchestration.ingest.loader import LoadReport, load_landing, open_warehouse
 from orchestration.ingest.locking import duckdb_run_lock, postgres_run_lock
 from orchestration.ingest.report import RunSummary
@@ -42,7 +42,7 @@ def load(landing: Path, target: str, quiet: bool = False,
 
 
 def build(target: str, quiet: bool = False, full_refresh: bool = False) -> None:
-    run_dbt(["build", *(["--full-refresh"] if full_refresh else [])], target, quiet=quiet)
+    run_dbt([*PRODUCTION_BUILD, *(["--full-refresh"] if full_refresh else [])], target, quiet=quiet)
 
 
 def query(target: str, sql: str) -> list[tuple]:

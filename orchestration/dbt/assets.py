@@ -21,7 +21,7 @@ from dagster_dbt import DagsterDbtTranslator, DbtCliResource, dbt_assets
 
 from orchestration import config
 from orchestration.dbt import project
-from orchestration.dbt.runner import dbt_executable
+from orchestration.dbt.runner import PRODUCTION_BUILD, dbt_executable
 from orchestration.observability import metrics
 
 ERASURE_KEY = dg.AssetKey(["privacy", "erased_identifiers"])
@@ -80,7 +80,7 @@ def tianwen_dbt(context: dg.AssetExecutionContext, dbt: DbtCliResource):
     # dbt writes to the project's own target folder (as the CLI does), not a new one per run
     # a run split around a Python asset (the predictive tags) builds dbt in several steps: a
     # test runs in the step that builds the last of its parents, never before they all exist
-    args = ["build", "--target", config.target(), "--indirect-selection", "buildable"]
+    args = [*PRODUCTION_BUILD, "--target", config.target(), "--indirect-selection", "buildable"]
     for event in dbt.cli(args, context=context, target_path=project.target_path()).stream():
         if isinstance(event, dg.Output):
             key = keys_by_output.get(event.output_name)

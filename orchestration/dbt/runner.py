@@ -8,6 +8,11 @@ from pathlib import Path
 
 from orchestration import config
 
+# What a scheduled or CLI run builds: every model, seed, snapshot and data test. dbt's unit
+# tests check SQL logic against fixed inputs, not the data, so (as dbt recommends) they run in
+# development and CI (`make test` runs them on every engine), not in every production build.
+PRODUCTION_BUILD = ["build", "--exclude-resource-type", "unit_test"]
+
 
 def dbt_executable() -> str:
     candidate = Path(sys.executable).parent / "dbt"
