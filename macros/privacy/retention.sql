@@ -37,16 +37,17 @@ create table if not exists privacy.retention_log (
             _loaded_at
         ) < cast('{{ cutoff }}' as {{ dbt.type_timestamp() }})
     {%- endset %}
+    {#- one scan in the usual case (nothing expired since the last build): count first -#}
+    {%- set purged = run_query("select count(*) from " ~ raw ~ " where " ~ expired).columns[0].values()[0] | int -%}
+    {%- if purged == 0 -%}{{ return('') }}{%- endif %}
 insert into privacy.retention_log (source_name, retention_days, cutoff_at, purged_rows, purged_at)
-select
+values (
     '{{ ns.name }}',
     {{ days }},
     cast('{{ cutoff }}' as {{ dbt.type_timestamp() }}),
-    count(*),
+    {{ purged }},
     cast('{{ run_started_at.strftime("%Y-%m-%d %H:%M:%S") }}' as {{ dbt.type_timestamp() }})
-from {{ raw }}
-where {{ expired }}
-having count(*) > 0;
+);
 delete from {{ raw }} where {{ expired }}
 {%- endmacro %}
 
