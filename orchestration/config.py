@@ -61,8 +61,7 @@ def duckdb_threads() -> int:
 def duckdb_temp_dir() -> Path:
     """Where DuckDB spills what does not fit under the memory cap: by default a `tmp` folder
     beside the database file (same disk), made here because DuckDB makes only the last level."""
-    value = os.environ.get("CDP_DUCKDB_TEMP_DIR")
-    folder = _path("CDP_DUCKDB_TEMP_DIR", value) if value else duckdb_path().parent / "tmp"
+    folder = _path("CDP_DUCKDB_TEMP_DIR", str(duckdb_path().parent / "tmp"))
     folder.parent.mkdir(parents=True, exist_ok=True)
     return folder
 

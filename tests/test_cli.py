@@ -39,6 +39,30 @@ def test_a_wrong_memory_limit_fails_early_and_names_the_fix(tmp_path, monkeypatc
     assert "CDP_DUCKDB_MEMORY_LIMIT='lots'" in err and "4GB" in err
 
 
+@pytest.mark.parametrize("spill", [None, "deep/er/spill"])
+def test_duckdb_spills_wherever_its_file_is(tmp_path, monkeypatch, spill):
+    """The spill folder defaults to `tmp` beside the database file, and a folder whose parents
+    do not exist yet is made (DuckDB makes only the last level)."""
+    import duckdb
+
+    from orchestration import config
+
+    (tmp_path / "db").mkdir()
+    monkeypatch.setenv("CDP_DUCKDB_PATH", str(tmp_path / "db" / "wh.duckdb"))
+    if spill:
+        monkeypatch.setenv("CDP_DUCKDB_TEMP_DIR", str(tmp_path / spill))
+    else:
+        monkeypatch.delenv("CDP_DUCKDB_TEMP_DIR", raising=False)
+    expected = tmp_path / (spill or "db/tmp")
+    assert config.duckdb_temp_dir() == expected
+    settings = {**config.duckdb_config(), "memory_limit": "100MB", "threads": 1}  # small: it must spill
+    con = duckdb.connect(str(config.duckdb_path()), config=settings)
+    con.execute("create table t as select md5(cast(i as varchar)) as h from range(4000000) as r(i) order by h")
+    assert con.execute("select count(*) from t").fetchone()[0] == 4_000_000
+    assert expected.is_dir()  # it spilled there
+    con.close()
+
+
 @pytest.mark.slow
 def test_duckdb_settings_reach_dbt_and_every_connection(tmp_path, monkeypatch):
     """profiles.yml and config.duckdb_config() read the same variables: dbt's DuckDB runs

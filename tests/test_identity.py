@@ -3,12 +3,14 @@ stitching, merges and splits, and protection against junk, shared and chained id
 
 from __future__ import annotations
 
+import json
 import math
 from collections import defaultdict
 
 import duckdb
 import pytest
 
+from orchestration import config
 from orchestration.observability.accuracy import ceiling as _ceiling
 from orchestration.observability.accuracy import pair_scores as _score
 
@@ -48,6 +50,10 @@ def test_engines_and_rebuilds_give_the_same_customer_ids(built, sample, warehous
     # a rebuild from scratch in another warehouse gives the same ids
     warehouses.update(sample["landing"], "duckdb")
     assert warehouses.query("duckdb", IDENTITIES) == duck
+    # that rebuild is a production build: every model, no dbt unit test (tests/quality runs them)
+    results = json.loads((config.dbt_target_dir() / "duckdb" / "run_results.json").read_text())["results"]
+    kinds = {r["unique_id"].split(".")[0] for r in results}
+    assert {"model", "test", "snapshot"} <= kinds and "unit_test" not in kinds, kinds
 
 
 def test_stats_and_conflicts_are_published(built):
