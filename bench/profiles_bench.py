@@ -5,8 +5,8 @@
 Generates the people over `--days` daily batches, loads all but the last batch and runs
 `dbt build` (the full build), then loads the last batch and runs `dbt build` again (the daily
 run). Reports wall seconds of each build, the seconds dbt spent in the profile, tag, segment
-and product nodes (models, snapshots and their tests, from run_results.json), and the
-peak RSS of each dbt process (GNU time). The machine may be shared: say so with the figures.
+and product nodes (models, snapshots and their tests, from run_results.json) and in each
+layer, the slowest nodes, and the peak RSS of each dbt process (GNU time). The machine may be shared: say so with the figures.
 """
 
 from __future__ import annotations
@@ -30,6 +30,10 @@ from orchestration.synthetic.generator import generate  # noqa: E402
 
 OURS = ("models/intermediate/profiles/", "models/marts/profiles/", "models/marts/tags/",
         "models/marts/segments/", "models/marts/products/", "snapshots/profile_history.yml")
+# dbt seconds per layer (models, snapshots and their tests, by the file that declares them)
+LAYERS = {"staging": ("models/staging/",),
+          "identity": ("models/intermediate/identity/", "models/marts/identity/", "snapshots/customer_identity_history"),
+          "profiles, tags, segments, products": OURS}
 
 
 def _build(target: str) -> dict:
@@ -52,9 +56,15 @@ def _build(target: str) -> dict:
         return path.startswith(OURS)
 
     ours_seconds = sum(r["execution_time"] for r in results["results"] if ours(r["unique_id"]))
-    slowest = sorted(((r["execution_time"], r["unique_id"].split(".")[-1]) for r in results["results"]
-                      if ours(r["unique_id"])), reverse=True)[:5]
+    layers = {name: 0.0 for name in [*LAYERS, "other"]}
+    for r in results["results"]:
+        path = nodes.get(r["unique_id"], {}).get("original_file_path", "")
+        layer = next((name for name, prefixes in LAYERS.items() if path.startswith(prefixes)), "other")
+        layers[layer] += r["execution_time"]
+    slowest = sorted(((r["execution_time"], r["unique_id"].split(".")[-1]) for r in results["results"]),
+                     reverse=True)[:8]
     return {"wall_seconds": round(wall, 1), "profile_nodes_seconds": round(ours_seconds, 1),
+            "layer_seconds": {name: round(v, 1) for name, v in layers.items()},
             "slowest": [(n, round(s, 1)) for s, n in slowest],
             "dbt_peak_rss_mb": round(peak_kb / 1024)}
 

@@ -103,8 +103,13 @@ def _batch2(landing):  # an SMS login ties member M1 to the till's mobile 139000
 
 
 def _batch3(landing):  # another member gives the same mobile: it can no longer merge anyone
+    # and keys seen before come again: M1's newer version, T1 re-sent, a till line without a key
     _write(landing, "crm_members", "2026-11-03", CRM,
-           ["M9,13900000002,,,,F,,,,app,gold,2026-11-03 10:00:00,2026-11-03 10:00:00"])
+           ["M9,13900000002,,,,F,,,,app,gold,2026-11-03 10:00:00,2026-11-03 10:00:00",
+            "M1,13900000001,,,,F,,,,app,platinum,2026-01-01 10:00:00,2026-11-03 11:00:00"])
+    _write(landing, "pos_transactions", "2026-11-03", POS,
+           ["T1,S01,13900000002,600000000002,10.00,cash,2025-12-01 10:00:00",
+            ",S01,13900000003,,5.00,cash,2026-11-03 10:00:00"])
 
 
 def _customer(wh, target, t, v):
@@ -168,6 +173,16 @@ def test_merges_splits_conflicts_and_incremental_equals_full_refresh(target, tmp
     allm = wh.query(target, "select * from marts.customer_id_merges order by merged_at")
     assert sorted(splits) == sorted([(b, a, "split"), (b, k2, "split")]), (a, b, k2, allm)
 
-    incremental = wh.query(target, IDENTITIES)
+    # the base models were built incrementally too (new batches and the keys they touch)
+    assert wh.query(target, "select loyalty_tier from staging.stg_crm__members"
+                            " where member_id = 'M1'") == [("platinum",)]
+    incremental = wh.query(target, IDENTITIES), _base_tables(wh, target)
     wh.build(target, full_refresh=True)
-    assert wh.query(target, IDENTITIES) == incremental
+    assert (wh.query(target, IDENTITIES), _base_tables(wh, target)) == incremental
+
+
+def _base_tables(wh, target) -> dict[str, list[str]]:
+    """Every row of every base model (typed, quarantined, ranked), in a stable order."""
+    tables = wh.query(target, "select table_name from information_schema.tables where"
+                              " table_schema = 'staging' and table_name like 'base%'")
+    return {t: sorted(map(repr, wh.query(target, f"select * from staging.{t}"))) for (t,) in tables}

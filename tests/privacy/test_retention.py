@@ -34,7 +34,8 @@ def test_expired_events_are_purged_logged_and_reconciled(target, sample, warehou
                                                          monkeypatch):
     # a window that ends inside the sample: the day before its last day, at the run's clock time
     boundary = SAMPLE["end_date"] - dt.timedelta(days=1)
-    monkeypatch.setenv("CDP_EVENT_RETENTION_DAYS", str((dt.datetime.now(dt.UTC).date() - boundary).days))
+    days = (dt.datetime.now(dt.UTC).date() - boundary).days
+    monkeypatch.setenv("CDP_EVENT_RETENTION_DAYS", str(days))
     landing = copy_landing(sample["landing"], tmp_path / "landing")
     warehouses.load(landing, target)
     warehouses.build(target)
@@ -43,12 +44,7 @@ def test_expired_events_are_purged_logged_and_reconciled(target, sample, warehou
     purged = {name: n for name, n, _ in log}
     assert set(purged) <= set(RETAINED) and purged["web_events"] > 0 and purged["app_events"] > 0
     cutoff = log[0][2]
-    for name, staged in RETAINED.items():
-        older, newer = warehouses.query(
-            target, f"select sum(case when event_at < cast('{cutoff}' as timestamp) then 1 else 0 end),"
-                    f" sum(case when event_at >= cast('{cutoff}' as timestamp) then 1 else 0 end)"
-                    f" from staging.{staged}")[0]
-        assert not older and newer > 0, (name, older, newer)
+    _assert_none_staged_before(warehouses, target, cutoff)
     # orders are not event data: those before the cutoff stay
     assert warehouses.query(target, "select count(*) from staging.stg_shop__orders"
                                     f" where ordered_at < cast('{cutoff}' as timestamp)")[0][0] > 0
@@ -66,11 +62,14 @@ def test_expired_events_are_purged_logged_and_reconciled(target, sample, warehou
         WEB, f"LATE-OLD,anon-late-1,,page_view,https://shop.example/,,,,,{old}Z,{old}Z",
         f"LATE-NEW,anon-late-2,,page_view,https://shop.example/,,,,,{new}Z,{new}Z",
         f"LATE-1900,anon-late-3,,page_view,https://shop.example/,,,,,1900-01-01 00:00:00Z,{new}Z"]) + "\n")
+    # and the window shrinks by a day: rows the incremental base models already hold expire
+    monkeypatch.setenv("CDP_EVENT_RETENTION_DAYS", str(days - 1))
     before = len(_log(warehouses, target))
     warehouses.load(landing, target)
     warehouses.build(target)
-    late = [(name, n) for name, n, _ in _log(warehouses, target)[before:] if name == "web_events"]
+    late = [(name, n, at) for name, n, at in _log(warehouses, target)[before:] if name == "web_events"]
     assert late and late[0][1] >= 1
+    _assert_none_staged_before(warehouses, target, late[0][2], some_after=False)
     staged = {e for (e,) in warehouses.query(target, "select event_id from staging.stg_web__events"
                                                      " where event_id like 'LATE-%'")}
     assert staged == {"LATE-NEW"}
@@ -79,6 +78,15 @@ def test_expired_events_are_purged_logged_and_reconciled(target, sample, warehou
     assert warehouses.query(target, "select reason_code from marts.quarantined_rows"
                                     " where record_key = 'LATE-1900'") == [("implausible_date",)]
     assert all(r[-1] for r in _reconciliation(warehouses, target).values())
+
+
+def _assert_none_staged_before(warehouses, target, cutoff, some_after: bool = True) -> None:
+    for name, staged in RETAINED.items():
+        older, newer = warehouses.query(
+            target, f"select sum(case when event_at < cast('{cutoff}' as timestamp) then 1 else 0 end),"
+                    f" sum(case when event_at >= cast('{cutoff}' as timestamp) then 1 else 0 end)"
+                    f" from staging.{staged}")[0]
+        assert not older and (newer or not some_after), (name, older, newer)
 
 
 @pytest.mark.parametrize("days", ["0", "a year"])

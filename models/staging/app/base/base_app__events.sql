@@ -1,3 +1,6 @@
+{{ config(unique_key='event_id') }}
+{#- typed as the key column; an incremental build re-reads every raw row of a changed key -#}
+{%- set key = clean_text('event_id') -%}
 {%- set checks = [
     {'reason': 'missing_key', 'column': 'event_id', 'when': 'event_id is null'},
     {'reason': 'unknown_enum', 'column': 'event_type'},
@@ -12,13 +15,13 @@
 with
 
 source as (
-    select * from {{ source('app', 'events') }}
+    {{ changed_rows(source('app', 'events'), key) }}
 ),
 
 typed as (
     select
         {{ clean_text('event_id') }} as record_key,
-        {{ clean_text('event_id') }} as event_id,
+        {{ key }} as event_id,
         {{ normalize_identifier('device_id', 'device_id') }} as device_id,
         {{ normalize_identifier('idfa', 'idfa') }} as idfa,
         {{ normalize_identifier('imei', 'imei') }} as imei,

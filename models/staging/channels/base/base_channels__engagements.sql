@@ -1,3 +1,6 @@
+{{ config(unique_key='event_id') }}
+{#- typed as the key column; an incremental build re-reads every raw row of a changed key -#}
+{%- set key = clean_text('event_id') -%}
 {%- set checks = [
     {'reason': 'missing_key', 'column': 'event_id', 'when': 'event_id is null'},
     {'reason': 'unknown_enum', 'column': 'channel'},
@@ -13,13 +16,13 @@
 with
 
 source as (
-    select * from {{ source('channels', 'engagements') }}
+    {{ changed_rows(source('channels', 'engagements'), key) }}
 ),
 
 typed as (
     select
         {{ clean_text('event_id') }} as record_key,
-        {{ clean_text('event_id') }} as event_id,
+        {{ key }} as event_id,
         {{ map_enum('channel', 'engagement_channel') }} as channel,
         {{ clean_text('campaign_id') }} as campaign_id,
         {{ map_enum('identifier_type', 'identifier_type') }} as identifier_type,

@@ -1,3 +1,6 @@
+{{ config(unique_key='member_id') }}
+{#- typed as the key column; an incremental build re-reads every raw row of a changed key -#}
+{%- set key = normalize_identifier('member_id', 'member_id') -%}
 {%- set checks = [
     {'reason': 'missing_key', 'column': 'member_id', 'when': 'member_id is null'},
     {'reason': 'unknown_enum', 'column': 'gender'},
@@ -17,13 +20,13 @@
 with
 
 source as (
-    select * from {{ source('crm', 'members') }}
+    {{ changed_rows(source('crm', 'members'), key) }}
 ),
 
 typed as (
     select
         {{ clean_text('member_id') }} as record_key,
-        {{ normalize_identifier('member_id', 'member_id') }} as member_id,
+        {{ key }} as member_id,
         {{ normalize_identifier('mobile', 'mobile') }} as mobile,
         {{ normalize_identifier('email', 'email') }} as email,
         {{ normalize_identifier('member_card_no', 'member_card_no') }} as member_card_no,

@@ -1,3 +1,6 @@
+{{ config(unique_key='txn_id') }}
+{#- typed as the key column; an incremental build re-reads every raw row of a changed key -#}
+{%- set key = clean_text('txn_id') -%}
 {%- set checks = [
     {'reason': 'missing_key', 'column': 'txn_id', 'when': 'txn_id is null'},
     {'reason': 'invalid_value', 'column': 'amount'},
@@ -12,13 +15,13 @@
 with
 
 source as (
-    select * from {{ source('pos', 'transactions') }}
+    {{ changed_rows(source('pos', 'transactions'), key) }}
 ),
 
 typed as (
     select
         {{ clean_text('txn_id') }} as record_key,
-        {{ clean_text('txn_id') }} as txn_id,
+        {{ key }} as txn_id,
         {{ clean_text('store_id') }} as store_id,
         {{ normalize_identifier('mobile', 'mobile') }} as mobile,
         {{ normalize_identifier('member_card_no', 'member_card_no') }} as member_card_no,

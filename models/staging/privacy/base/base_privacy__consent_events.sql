@@ -1,3 +1,6 @@
+{{ config(unique_key='event_id') }}
+{#- typed as the key column; an incremental build re-reads every raw row of a changed key -#}
+{%- set key = clean_text('event_id') -%}
 {%- set checks = [
     {'reason': 'missing_key', 'column': 'event_id', 'when': 'event_id is null'},
     {'reason': 'unknown_enum', 'column': 'identifier_type'},
@@ -14,13 +17,13 @@
 with
 
 source as (
-    select * from {{ source('privacy', 'consent_events') }}
+    {{ changed_rows(source('privacy', 'consent_events'), key) }}
 ),
 
 typed as (
     select
         {{ clean_text('event_id') }} as record_key,
-        {{ clean_text('event_id') }} as event_id,
+        {{ key }} as event_id,
         {{ map_enum('identifier_type', 'identifier_type') }} as identifier_type,
         {{ normalize_identifier_by_type('identifier_type', 'identifier_value') }} as identifier_value,
         {{ map_enum('channel', 'consent_channel') }} as channel,

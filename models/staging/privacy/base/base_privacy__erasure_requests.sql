@@ -1,3 +1,6 @@
+{{ config(unique_key='request_id') }}
+{#- typed as the key column; an incremental build re-reads every raw row of a changed key -#}
+{%- set key = clean_text('request_id') -%}
 {%- set checks = [
     {'reason': 'missing_key', 'column': 'request_id', 'when': 'request_id is null'},
     {'reason': 'unknown_enum', 'column': 'identifier_type'},
@@ -12,13 +15,13 @@
 with
 
 source as (
-    select * from {{ source('privacy', 'erasure_requests') }}
+    {{ changed_rows(source('privacy', 'erasure_requests'), key) }}
 ),
 
 typed as (
     select
         {{ clean_text('request_id') }} as record_key,
-        {{ clean_text('request_id') }} as request_id,
+        {{ key }} as request_id,
         {{ map_enum('identifier_type', 'identifier_type') }} as identifier_type,
         {{ normalize_identifier_by_type('identifier_type', 'identifier_value') }} as identifier_value,
         {{ parse_timestamp_utc('requested_at') }} as requested_at,

@@ -1,3 +1,6 @@
+{{ config(unique_key='order_id') }}
+{#- typed as the key column; an incremental build re-reads every raw row of a changed key -#}
+{%- set key = clean_text('order_id') -%}
 {%- set checks = [
     {'reason': 'missing_key', 'column': 'order_id',
         'when': 'order_id is null or raw_line_no is null'},
@@ -13,13 +16,13 @@
 with
 
 source as (
-    select * from {{ source('shop', 'order_items') }}
+    {{ changed_rows(source('shop', 'order_items'), key) }}
 ),
 
 typed as (
     select
         {{ dbt.concat([clean_text('order_id'), "'-'", clean_text('line_no')]) }} as record_key,
-        {{ clean_text('order_id') }} as order_id,
+        {{ key }} as order_id,
         {{ parse_integer('line_no') }} as line_no,
         {{ clean_text('sku') }} as sku,
         {{ clean_text('category') }} as category,

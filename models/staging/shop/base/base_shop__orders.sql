@@ -1,3 +1,6 @@
+{{ config(unique_key='order_id') }}
+{#- typed as the key column; an incremental build re-reads every raw row of a changed key -#}
+{%- set key = clean_text('order_id') -%}
 {%- set checks = [
     {'reason': 'missing_key', 'column': 'order_id', 'when': 'order_id is null'},
     {'reason': 'unknown_enum', 'column': 'channel'},
@@ -19,13 +22,13 @@
 with
 
 source as (
-    select * from {{ source('shop', 'orders') }}
+    {{ changed_rows(source('shop', 'orders'), key) }}
 ),
 
 typed as (
     select
         {{ clean_text('order_id') }} as record_key,
-        {{ clean_text('order_id') }} as order_id,
+        {{ key }} as order_id,
         {{ normalize_identifier('member_id', 'member_id') }} as member_id,
         {{ normalize_identifier('mobile', 'mobile') }} as mobile,
         {{ normalize_identifier('email', 'email') }} as email,

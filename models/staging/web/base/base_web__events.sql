@@ -1,3 +1,6 @@
+{{ config(unique_key='event_id') }}
+{#- typed as the key column; an incremental build re-reads every raw row of a changed key -#}
+{%- set key = clean_text('event_id') -%}
 {%- set checks = [
     {'reason': 'missing_key', 'column': 'event_id', 'when': 'event_id is null'},
     {'reason': 'unknown_enum', 'column': 'event_type'},
@@ -11,13 +14,13 @@
 with
 
 source as (
-    select * from {{ source('web', 'events') }}
+    {{ changed_rows(source('web', 'events'), key) }}
 ),
 
 typed as (
     select
         {{ clean_text('event_id') }} as record_key,
-        {{ clean_text('event_id') }} as event_id,
+        {{ key }} as event_id,
         {{ normalize_identifier('anonymous_id', 'anonymous_id') }} as anonymous_id,
         {{ normalize_identifier('member_id', 'member_id') }} as member_id,
         {{ map_enum('event_type', 'web_event_type') }} as event_type,

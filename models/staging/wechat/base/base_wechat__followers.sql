@@ -1,3 +1,6 @@
+{{ config(unique_key='openid') }}
+{#- typed as the key column; an incremental build re-reads every raw row of a changed key -#}
+{%- set key = normalize_identifier('openid', 'openid') -%}
 {%- set checks = [
     {'reason': 'missing_key', 'column': 'openid', 'when': 'openid is null'},
     {'reason': 'invalid_value', 'column': 'subscribed'},
@@ -13,13 +16,13 @@
 with
 
 source as (
-    select * from {{ source('wechat', 'followers') }}
+    {{ changed_rows(source('wechat', 'followers'), key) }}
 ),
 
 typed as (
     select
         {{ clean_text('openid') }} as record_key,
-        {{ normalize_identifier('openid', 'openid') }} as openid,
+        {{ key }} as openid,
         {{ normalize_identifier('unionid', 'unionid') }} as unionid,
         {{ normalize_identifier('mobile', 'mobile') }} as mobile,
         {{ clean_text('nickname') }} as nickname,
