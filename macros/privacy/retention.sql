@@ -1,8 +1,9 @@
 {#- Retention: event data older than var('event_retention_days') is deleted from raw before
     the base model that reads it builds (a pre-hook on every base model; it acts only for the
     sources in var('event_retention_sources')). An event's age is its event time, or its load
-    time when the event time is unreadable or implausible (a row quarantined for it). Each purge that deletes rows
-    adds a line to privacy.retention_log, which source_reconciliation adds back: raw rows +
+    time when the event time is unreadable or implausible (a row quarantined for it). On an
+    incremental build the base model's typed event time serves for the batches it has seen, so
+    only new batches are parsed. Each purge that deletes rows adds a line to privacy.retention_log, which source_reconciliation adds back: raw rows +
     purged rows = rows the loader wrote. -#}
 {% macro create_retention_log() -%}
 create schema if not exists privacy;
@@ -29,15 +30,37 @@ create table if not exists privacy.retention_log (
     {%- set cutoff = (run_started_at - modules.datetime.timedelta(days=days)).strftime('%Y-%m-%d %H:%M:%S') -%}
     {#- an implausible event time (a placeholder such as 1900-01-01) is a quarantine reason,
         not an age: such a row ages by its load time, like an unreadable one -#}
-    {%- set event_at = parse_timestamp_utc(ns.spec.observed_at) -%}
-    {%- set expired -%}
-        coalesce(
-            case when {{ event_at }} >= cast('{{ var("min_plausible_timestamp") }}' as {{ dbt.type_timestamp() }})
-                then {{ event_at }} end,
-            _loaded_at
-        ) < cast('{{ cutoff }}' as {{ dbt.type_timestamp() }})
-    {%- endset %}
-    {#- one scan in the usual case (nothing expired since the last build): count first -#}
+    {%- set expired_raw = _is_expired(parse_timestamp_utc(ns.spec.observed_at), cutoff) -%}
+    {%- if is_incremental() -%}
+        {#- the base model already holds the typed event time of every row of the batches it
+            has seen: only the rows of new batches are parsed here, named as constants so the
+            engine filters on them before it parses -#}
+        {%- set new_batches = run_query("select distinct _batch_id from " ~ raw ~ " except select distinct _batch_id from "
+                                        ~ this).columns[0].values() -%}
+        {%- set expired_rows -%}
+            select _batch_id, _file_name, _row_number from {{ this }}
+            where {{ _is_expired(ns.spec.observed_at, cutoff) }}
+            {%- if new_batches %}
+            union all
+            select _batch_id, _file_name, _row_number from {{ raw }}
+            where _batch_id in ({% for b in new_batches %}'{{ b | replace("'", "''") }}'{{ ', ' if not loop.last }}{% endfor %})
+                and {{ expired_raw }}
+            {%- endif %}
+        {%- endset -%}
+        {%- if run_query("select count(*) from (" ~ expired_rows ~ ") as e").columns[0].values()[0] | int == 0 -%}
+            {{ return('') }}
+        {%- endif -%}
+        {%- set expired -%}
+            exists (
+                select 1 from ({{ expired_rows }}) as e
+                where e._batch_id = {{ raw.identifier }}._batch_id
+                    and e._file_name = {{ raw.identifier }}._file_name
+                    and e._row_number = {{ raw.identifier }}._row_number
+            )
+        {%- endset -%}
+    {%- else -%}
+        {%- set expired = expired_raw -%}
+    {%- endif -%}
     {%- set purged = run_query("select count(*) from " ~ raw ~ " where " ~ expired).columns[0].values()[0] | int -%}
     {%- if purged == 0 -%}{{ return('') }}{%- endif %}
 insert into privacy.retention_log (source_name, retention_days, cutoff_at, purged_rows, purged_at)
@@ -49,6 +72,17 @@ values (
     cast('{{ run_started_at.strftime("%Y-%m-%d %H:%M:%S") }}' as {{ dbt.type_timestamp() }})
 );
 delete from {{ raw }} where {{ expired }}
+{%- endmacro %}
+
+
+{#- An event older than the cutoff: by its time, or by its load time when that is null or
+    before var('min_plausible_timestamp'). -#}
+{% macro _is_expired(event_at, cutoff) -%}
+    coalesce(
+        case when {{ event_at }} >= cast('{{ var("min_plausible_timestamp") }}' as {{ dbt.type_timestamp() }})
+            then {{ event_at }} end,
+        _loaded_at
+    ) < cast('{{ cutoff }}' as {{ dbt.type_timestamp() }})
 {%- endmacro %}
 
 
