@@ -6,7 +6,8 @@ Generates the people over `--days` daily batches, loads all but the last batch a
 `dbt build` (the full build), then loads the last batch and runs `dbt build` again (the daily
 run). Reports wall seconds of each build, the seconds dbt spent in the profile, tag, segment
 and product nodes (models, snapshots and their tests, from run_results.json) and in each
-layer, the slowest nodes, and the peak RSS of each dbt process (GNU time). The machine may be shared: say so with the figures.
+layer, the slowest nodes, and the peak RSS of each dbt process (GNU time). The machine may be
+shared: say so with the figures.
 """
 
 from __future__ import annotations
@@ -32,7 +33,8 @@ OURS = ("models/intermediate/profiles/", "models/marts/profiles/", "models/marts
         "models/marts/segments/", "models/marts/products/", "snapshots/profile_history.yml")
 # dbt seconds per layer (models, snapshots and their tests, by the file that declares them)
 LAYERS = {"staging": ("models/staging/",),
-          "identity": ("models/intermediate/identity/", "models/marts/identity/", "snapshots/customer_identity_history"),
+          "identity": ("models/intermediate/identity/", "models/marts/identity/",
+                       "snapshots/customer_identity_history"),
           "profiles, tags, segments, products": OURS}
 
 
