@@ -13,7 +13,8 @@
     rows of new batches and every row of a key they or a deletion touch. key_sql types the
     key from the raw columns, exactly as the model's key column does. -#}
 {% macro changed_rows(relation, key_sql) -%}
-    {%- if is_incremental() %}
+    {#- a dbt unit test has no `this` unless it gives one: it tests the full build -#}
+    {%- if this is not none and is_incremental() %}
     {%- set seen_batches = "select distinct _batch_id from " ~ this %}
     select * from {{ relation }}
     where _batch_id not in ({{ seen_batches }})
