@@ -1,4 +1,4 @@
-{#- Base models are incremental (docs/architecture.md, "Incremental staging"). A build reads
+{#- Base models are incremental (docs/architecture.md, "Incremental base models"). A build reads
     from raw only the rows of batches it has not seen, plus every raw row of a key those rows
     or a deletion touch, and re-types and re-ranks those keys (delete+insert on the key, the
     model's unique_key). A key's rows are always ranked together, so the result equals a full
