@@ -75,6 +75,8 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--people", type=int, default=100_000)
     parser.add_argument("--days", type=int, default=4)
+    parser.add_argument("--keep", action="store_true",
+                        help="keep the warehouse, and a copy of it after the full build, to time changes")
     args = parser.parse_args()
     work = Path(tempfile.mkdtemp(prefix="tianwen-profiles-bench-"))
     os.environ["CDP_DUCKDB_PATH"] = str(work / "bench.duckdb")
@@ -91,19 +93,28 @@ def main() -> None:
                 shutil.copy(f, landing / folder.name / f.name)
     pipeline.load(landing, "duckdb", quiet=True)
     full = _build("duckdb")
+    history = "select count(*) from snapshots.customer_tag_history"
+    full["tag_history_rows"] = pipeline.query("duckdb", history)[0][0]
+    if args.keep:
+        shutil.copy(work / "bench.duckdb", work / "after-full-build.duckdb")
+        os.sync()  # the copy's writeback would otherwise slow the daily run
     for folder in folders:
         for f in folder.iterdir():
             if f.stem == last:
                 shutil.copy(f, landing / folder.name / f.name)
     pipeline.load(landing, "duckdb", quiet=True)
     daily = _build("duckdb")
+    daily["tag_history_rows"] = pipeline.query("duckdb", history)[0][0]
     customers = pipeline.query("duckdb", "select count(*) from marts.customer_profiles")[0][0]
     tags = pipeline.query("duckdb", "select count(*) from marts.customer_tags")[0][0]
     out = {"people": args.people, "landed_rows": sum(s["landed"] for s in manifest["sources"].values()),
            "generate_seconds": round(generated, 1), "customers": customers, "tag_rows": tags,
            "full_build": full, "daily_run": daily}
     print(json.dumps(out, indent=2))
-    shutil.rmtree(work, ignore_errors=True)
+    if args.keep:
+        print(f"kept: {work}", file=sys.stderr)
+    else:
+        shutil.rmtree(work, ignore_errors=True)
 
 
 if __name__ == "__main__":

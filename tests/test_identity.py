@@ -177,8 +177,11 @@ def test_merges_splits_conflicts_and_incremental_equals_full_refresh(target, tmp
     assert wh.query(target, "select loyalty_tier from staging.stg_crm__members"
                             " where member_id = 'M1'") == [("platinum",)]
     incremental = wh.query(target, IDENTITIES), _base_tables(wh, target)
+    pseudonym_key = wh.query(target, "select hash_key, created_at from privacy.bi_pseudonym_key")
     wh.build(target, full_refresh=True)
     assert (wh.query(target, IDENTITIES), _base_tables(wh, target)) == incremental
+    # a full refresh rebuilds everything but the BI pseudonyms' key: BI keeps its joins
+    assert wh.query(target, "select hash_key, created_at from privacy.bi_pseudonym_key") == pseudonym_key
 
 
 def _base_tables(wh, target) -> dict[str, list[str]]:

@@ -39,6 +39,11 @@ create table if not exists privacy.erasure_deletions (
     source_name varchar(64),
     deleted_rows bigint not null,
     deleted_at timestamp not null
+);
+create table if not exists privacy.erasure_checks (
+    table_name varchar(200) not null primary key,
+    suppression_list_state varchar(100) not null,
+    checked_at timestamp not null
 )
 {%- endmacro %}
 
@@ -77,20 +82,36 @@ create table if not exists privacy.erasure_deletions (
 
 
 {#- Pre-hook of every staging model; acts for base models of sources with identifiers, and only
-    when the suppression list is not empty (a build with no erasures pays one count). Erasure
-    requests are not touched here: orchestration/privacy/erasure.py deletes each once it has
-    recorded its outcome. -#}
+    when the suppression list is not empty (a build with no erasures pays one count). Every raw
+    row is checked against the whole list once the list changes (privacy.erasure_checks keeps
+    the list's state at each table's last whole check); until it changes again, an incremental
+    build checks only the batches its base model has not seen, so a late batch carrying an
+    erased identifier is still deleted before it is staged. Erasure requests are not touched
+    here: orchestration/privacy/erasure.py deletes each once it has recorded its outcome. -#}
 {% macro erase_suppressed_rows() -%}
     {%- if not execute -%}{{ return('') }}{%- endif -%}
-    {%- set ns = namespace(name=none, spec=none) -%}
+    {%- set ns = namespace(name=none, spec=none, scope='') -%}
     {%- set ns.name, ns.spec = base_model_source() -%}
     {%- if ns.name is none or ns.name == 'erasure_requests' -%}{{ return('') }}{%- endif -%}
-    {%- set suppressed = run_query('select count(*) from privacy.erased_identifiers').columns[0].values()[0] -%}
-    {%- if suppressed == 0 -%}{{ return('') }}{%- endif -%}
+    {%- set list_state = run_query('select count(*), max(suppressed_at) from privacy.erased_identifiers').rows[0] -%}
+    {%- if list_state[0] == 0 -%}{{ return('') }}{%- endif -%}
     {%- set raw = source(ns.spec.source[0], ns.spec.source[1]) -%}
     {%- set pairs = _erasure_identifier_pairs(ns.spec, raw) -%}
     {%- if not pairs -%}{{ return('') }}{%- endif -%}
+    {%- set table_name = raw.schema ~ '.' ~ raw.identifier -%}
+    {%- set state = list_state[0] ~ ' identifiers, latest ' ~ list_state[1] -%}
+    {%- set checked = run_query("select suppression_list_state from privacy.erasure_checks where table_name = '"
+                                ~ table_name ~ "'").columns[0].values() -%}
+    {%- set ns.scope = '' -%}
+    {%- if is_incremental() and checked | length == 1 and checked[0] == state -%}
+        {#- the list has not changed since every row of the batches this model has seen was
+            checked: only new batches, named as constants so the engine filters before hashing -#}
+        {%- set new_batches = tianwen.batches_not_built(raw) -%}
+        {%- if not new_batches -%}{{ return('') }}{%- endif -%}
+        {%- set ns.scope = '_batch_id in (' ~ tianwen.sql_string_list(new_batches) ~ ') and (' -%}
+    {%- endif -%}
     {%- set matches -%}
+        {{ ns.scope }}
         {%- for type_sql, value_sql in pairs %}
         {% if not loop.first %}or {% endif %}exists (
             select 1
@@ -108,6 +129,7 @@ create table if not exists privacy.erasure_deletions (
                 and suppressed.suppressed_hash = {{ erasure_hash(type_sql, value_sql) }}
         )
         {%- endfor %}
+        {{ ')' if ns.scope }}
     {%- endset %}
 insert into privacy.erasure_deletions (erasure_run_id, table_name, source_name, deleted_rows, deleted_at)
 select
@@ -120,4 +142,13 @@ from {{ raw }}
 where {{ matches }}
 having count(*) > 0;
 delete from {{ raw }} where {{ matches }}
+{%- if not ns.scope %};
+delete from privacy.erasure_checks where table_name = '{{ table_name }}';
+insert into privacy.erasure_checks (table_name, suppression_list_state, checked_at)
+values (
+    '{{ table_name }}',
+    '{{ state }}',
+    cast('{{ run_started_at.strftime("%Y-%m-%d %H:%M:%S") }}' as {{ dbt.type_timestamp() }})
+)
+{%- endif %}
 {%- endmacro %}

@@ -35,15 +35,14 @@ create table if not exists privacy.retention_log (
         {#- the base model already holds the typed event time of every row of the batches it
             has seen: only the rows of new batches are parsed here, named as constants so the
             engine filters on them before it parses -#}
-        {%- set new_batches = run_query("select distinct _batch_id from " ~ raw ~ " except select distinct _batch_id from "
-                                        ~ this).columns[0].values() -%}
+        {%- set new_batches = tianwen.batches_not_built(raw) -%}
         {%- set expired_rows -%}
             select _batch_id, _file_name, _row_number from {{ this }}
             where {{ _is_expired(ns.spec.observed_at, cutoff) }}
             {%- if new_batches %}
             union all
             select _batch_id, _file_name, _row_number from {{ raw }}
-            where _batch_id in ({% for b in new_batches %}'{{ b | replace("'", "''") }}'{{ ', ' if not loop.last }}{% endfor %})
+            where _batch_id in ({{ tianwen.sql_string_list(new_batches) }})
                 and {{ expired_raw }}
             {%- endif %}
         {%- endset -%}

@@ -70,3 +70,21 @@ delete from {{ this }} where {{ gone }}
     {%- if not execute or base_model_source()[0] is none -%}{{ return('') }}{%- endif -%}
 drop table if exists {{ work_relation(this, '__gone') }}
 {%- endmacro %}
+
+
+{#- The batch ids of a raw table that the model being built (an existing incremental base
+    table) has not seen yet: what the raw-purging pre-hooks check on an incremental build. -#}
+{% macro batches_not_built(raw) -%}
+    {{ return(run_query("select distinct _batch_id from " ~ raw ~ " except select distinct _batch_id from "
+                        ~ this).columns[0].values()) }}
+{%- endmacro %}
+
+
+{#- Values as a list of SQL string literals, quotes doubled: `'a', 'b'`. -#}
+{% macro sql_string_list(values) -%}
+    {%- set literals = [] -%}
+    {%- for value in values -%}
+        {%- do literals.append("'" ~ (value | string | replace("'", "''")) ~ "'") -%}
+    {%- endfor -%}
+    {{ return(literals | join(', ')) }}
+{%- endmacro %}

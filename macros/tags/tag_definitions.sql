@@ -3,7 +3,10 @@
     predictive: a model's score), what it means, who owns it, its value type, how often it
     refreshes, and where its value comes from: a `model` (any dbt model or seed with one
     row per customer_id), or a dbt `source` ([source, table]) for a table written outside
-    dbt, and either a `column` of it or an `expression` over its columns.
+    dbt, and either a `column` of it or an `expression` over its columns. `history: false`
+    keeps a tag out of customer_tag_history: for a value that moves with the calendar alone
+    (days since the last purchase changes for every buyer every day; last_purchase_at has
+    its history), which would add a version per buyer per day.
     customer_tags, customer_tags_wide and tag_catalog are generated from this list;
     docs/adding-a-tag.md shows how to add one. -#}
 {% macro tag_definitions() %}
@@ -19,7 +22,7 @@
    description: "First paid order (UTC)."}
 - {name: last_purchase_at, kind: statistical, value_type: timestamp, owner: crm-analytics, refresh: daily, model: customer_metrics, column: last_purchase_at,
    description: "Latest paid order (UTC)."}
-- {name: days_since_last_purchase, kind: statistical, value_type: integer, owner: crm-analytics, refresh: daily, model: customer_metrics, column: days_since_last_purchase,
+- {name: days_since_last_purchase, kind: statistical, value_type: integer, owner: crm-analytics, refresh: daily, model: customer_metrics, column: days_since_last_purchase, history: false,
    description: "Days from the latest paid order's date to the as-of date."}
 - {name: purchase_interval_days, kind: statistical, value_type: number, owner: crm-analytics, refresh: daily, model: customer_metrics, column: purchase_interval_days, scale: 1,
    description: "Average days between paid orders (first to last / orders - 1); two orders at least."}
@@ -91,6 +94,9 @@
     {%- endif -%}
     {%- if (tag.get('column') and tag.get('expression')) or not (tag.get('column') or tag.get('expression')) -%}
         {{ exceptions.raise_compiler_error("tag " ~ tag.name ~ ": give exactly one of column or expression") }}
+    {%- endif -%}
+    {%- if tag.get('history', true) not in [true, false] -%}
+        {{ exceptions.raise_compiler_error("tag " ~ tag.name ~ ": history must be true or false") }}
     {%- endif -%}
     {%- if not modules.re.match('^[a-z][a-z0-9_]*$', tag.name) or tag.name in seen -%}
         {{ exceptions.raise_compiler_error("tag name " ~ tag.name ~ " is taken or not snake_case: tag names become column names of customer_tags_wide") }}

@@ -235,7 +235,13 @@ def _erase_and_scan(target, sample, warehouses, tmp_path, receiver):
     assert {name for name, n, _ in recon if n} >= {"crm_members", "erasure_requests"}
 
     # 4. a late batch carrying an erased mobile is deleted before it is staged; a new request
-    # for an erased person is answered already_erased
+    # for an erased person is answered already_erased. The suppression list has not changed
+    # since the erasure's build checked all of raw, so this build checks only the new batch.
+    checks_sql = ("select suppression_list_state, checked_at from privacy.erasure_checks"
+                  " where table_name = 'raw.pos_transactions'")
+    whole_check = q(checks_sql)
+    suppressed = q("select count(*) from privacy.erased_identifiers")[0][0]
+    assert len(whole_check) == 1 and whole_check[0][0].startswith(f"{suppressed} identifiers")
     columns = "txn_id,store_id,mobile,member_card_no,amount,payment_method,txn_at"
     late = (dt.datetime.now(dt.UTC) - dt.timedelta(hours=3)).strftime("%Y-%m-%dT%H:%M:%SZ")
     (landing / "pos_transactions" / "late.csv").write_text(
@@ -244,6 +250,7 @@ def _erase_and_scan(target, sample, warehouses, tmp_path, receiver):
     warehouses.load(landing, target)
     warehouses.build(target)
     assert q("select count(*) from raw.pos_transactions where txn_id = 'T-LATE-1'")[0][0] == 0
+    assert q(checks_sql) == whole_check  # ... by the new batch alone, not all of raw again
     assert q("select count(*) from marts.customer_identities where identifier_value = "
              f"'{m}'")[0][0] == 0
     _run_erasure(warehouses, target)

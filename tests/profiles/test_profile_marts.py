@@ -139,7 +139,7 @@ def test_profile_attributes_explain_every_profile_value(built):
 
 
 def test_tag_catalog_long_and_wide_agree_with_the_registry(built):
-    catalog = built.query("duckdb", "select tag_name, tag_kind, customers_tagged, customer_count"
+    catalog = built.query("duckdb", "select tag_name, tag_kind, customers_tagged, customer_count, is_historised"
                                     " from marts.tag_catalog order by tag_order")
     names = [r[0] for r in catalog]
     assert {"lifetime_value", "rfm_group", "lifecycle_stage", "birthday_month"} <= set(names)
@@ -150,8 +150,13 @@ def test_tag_catalog_long_and_wide_agree_with_the_registry(built):
     assert wide_cols == ["customer_id", *names, "computed_at"]
     counts = dict(built.query("duckdb", "select tag_name, count(*) from marts.customer_tags group by 1"))
     customers = built.query("duckdb", "select count(*) from marts.customer_profiles")[0][0]
-    for name, _, tagged, total in catalog:
+    for name, _, tagged, total, _ in catalog:
         assert tagged == counts.get(name, 0) and total == customers
+    # the tag history keeps every tag but those declared `history: false`
+    historised = {name for name, *_, is_historised in catalog if is_historised}
+    assert "days_since_last_purchase" not in historised and "rfm_group" in historised
+    in_history = {t for (t,) in built.query("duckdb", "select distinct tag_name from snapshots.customer_tag_history")}
+    assert in_history == {name for name in historised if counts.get(name)}
     for name in names:  # the long table holds exactly the wide table's non-null values
         wide = built.query("duckdb", f"select count(*) from marts.customer_tags_wide where {name} is not null")
         assert wide[0][0] == counts.get(name, 0), name

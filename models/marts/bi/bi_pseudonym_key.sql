@@ -1,7 +1,7 @@
-{#- Drawn once and kept (incremental, never re-inserted): pseudonyms stay stable across builds.
-    In the privacy schema, which the BI role cannot read. -#}
+{#- Drawn once and kept (incremental, never re-inserted, and out of --full-refresh): pseudonyms
+    stay stable across builds. In the privacy schema, which the BI role cannot read. -#}
 {#- In group reference with the seeds: every run, whatever it selects, has it before the views. -#}
-{{ config(materialized='incremental', schema='privacy', meta={'dagster': {'group': 'reference'}}) }}
+{{ config(materialized='incremental', full_refresh=false, schema='privacy', meta={'dagster': {'group': 'reference'}}) }}
 
 with
 

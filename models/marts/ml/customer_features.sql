@@ -16,65 +16,33 @@ identities as (
     select * from {{ ref('customer_identities') }}
 ),
 
-occurrences as (
-    select * from {{ ref('int_identifier_occurrences_unioned') }}
-),
-
 orders as (
-    select * from {{ ref('stg_shop__orders') }}
+    select * from {{ ref('int_orders_unioned') }}
 ),
 
-transactions as (
-    select * from {{ ref('stg_pos__transactions') }}
+customer_events as (
+    select * from {{ ref('int_customer_events_unioned') }}
 ),
 
--- Each order, till receipt and tracked event belongs to the customer of its identifiers.
-record_customers as (
-    select
-        occurrences.source_name,
-        occurrences.record_key,
-        min(identities.customer_id) as customer_id,
-        min(occurrences.observed_at) as observed_at
-    from occurrences
-    inner join identities
-        on
-            occurrences.identifier_type = identities.identifier_type
-            and occurrences.identifier_value = identities.identifier_value
-    where occurrences.source_name in ('shop_orders', 'pos_transactions', 'web_events', 'app_events')
-    group by occurrences.source_name, occurrences.record_key
-),
-
--- Online orders and till receipts, refunded ones included (a visit), cancelled ones not.
+-- Online orders and till receipts of a known customer (the customer the profile marts give
+-- them), refunded ones included (a visit), cancelled ones not. Spend is net CNY.
 purchases as (
     select
-        record_customers.customer_id,
-        'online' as purchase_channel,
-        orders.ordered_at as purchased_at,
-        case when orders.status = 'paid' then orders.amount else 0 end as paid_amount,
-        case when orders.status = 'refunded' then 1 else 0 end as is_refunded
+        customer_id,
+        case when channel = 'store' then 'store' else 'online' end as purchase_channel,
+        ordered_at as purchased_at,
+        coalesce(net_amount_cny, 0) as paid_amount,
+        case when status = 'refunded' then 1 else 0 end as is_refunded
     from orders
-    inner join record_customers
-        on record_customers.source_name = 'shop_orders' and orders.order_id = record_customers.record_key
-    where orders.status <> 'cancelled'
-    union all
-    select
-        record_customers.customer_id,
-        'store' as purchase_channel,
-        transactions.txn_at as purchased_at,
-        transactions.amount as paid_amount,
-        0 as is_refunded
-    from transactions
-    inner join record_customers
-        on record_customers.source_name = 'pos_transactions' and transactions.txn_id = record_customers.record_key
+    where status <> 'cancelled' and customer_id is not null
 ),
 
 events as (
     select
         customer_id,
         source_name,
-        observed_at as event_at
-    from record_customers
-    where source_name in ('web_events', 'app_events')
+        event_at
+    from customer_events
 ),
 
 reference as (

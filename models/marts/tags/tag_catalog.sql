@@ -24,7 +24,8 @@ declarations as (
         '{{ tag.owner }}' as owner_team,
         '{{ tag.refresh }}' as refresh_schedule,
         '{{ tianwen.tag_origin(tag) }}' as source_model,
-        '{{ (tag.get("column") or tag.expression) | replace("'", "''") }}' as source_sql
+        '{{ (tag.get("column") or tag.expression) | replace("'", "''") }}' as source_sql,
+        {{ 'true' if tag.get('history', true) else 'false' }} as is_historised
     {%- if not loop.last %}
     union all
     {%- endif %}
@@ -51,6 +52,7 @@ final as (
         cast(declarations.source_model as {{ dbt.type_string() }}) as source_model,
         cast(declarations.source_sql as {{ dbt.type_string() }}) as source_sql,
         cast(declarations.tag_order as {{ dbt.type_int() }}) as tag_order,
+        cast(declarations.is_historised as {{ dbt.type_boolean() }}) as is_historised,
         cast(coalesce(coverage.customers_tagged, 0) as {{ dbt.type_bigint() }}) as customers_tagged,
         cast(customers.customer_count as {{ dbt.type_bigint() }}) as customer_count,
         case
