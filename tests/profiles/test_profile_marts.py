@@ -152,11 +152,18 @@ def test_tag_catalog_long_and_wide_agree_with_the_registry(built):
     customers = built.query("duckdb", "select count(*) from marts.customer_profiles")[0][0]
     for name, _, tagged, total, _ in catalog:
         assert tagged == counts.get(name, 0) and total == customers
-    # the tag history keeps every tag but those declared `history: false`
-    historised = {name for name, *_, is_historised in catalog if is_historised}
+    # the tag history keeps a column for every tag but those declared `history: false`
+    historised = [name for name, *_, is_historised in catalog if is_historised]
     assert "days_since_last_purchase" not in historised and "rfm_group" in historised
-    in_history = {t for (t,) in built.query("duckdb", "select distinct tag_name from snapshots.customer_tag_history")}
-    assert in_history == {name for name in historised if counts.get(name)}
+    history_cols = [c for (c,) in built.query("duckdb", "select column_name from information_schema.columns"
+                                                        " where table_schema = 'snapshots'"
+                                                        " and table_name = 'customer_tag_history'"
+                                                        " order by ordinal_position")]
+    assert [c for c in history_cols if not c.startswith("dbt_")] == ["customer_id", *historised]
+    open_rows = built.query("duckdb", "select customer_id, rfm_group from snapshots.customer_tag_history"
+                                      " where dbt_valid_to is null order by customer_id")
+    assert open_rows == built.query("duckdb", "select customer_id, rfm_group from marts.customer_tags_wide"
+                                              " order by customer_id")
     for name in names:  # the long table holds exactly the wide table's non-null values
         wide = built.query("duckdb", f"select count(*) from marts.customer_tags_wide where {name} is not null")
         assert wide[0][0] == counts.get(name, 0), name

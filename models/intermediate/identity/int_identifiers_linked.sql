@@ -1,7 +1,10 @@
 {#- For every usable identifier (normalised, not junk), how many distinct values of each
     other type it appears with in the same records. identity_rules says how many a person
     can hold; an identifier linked to more (a mobile seen with two member ids, a device with
-    eleven cookies... per the rules) would merge different people. -#}
+    eleven cookies... per the rules) would merge different people. Records are first reduced
+    to their distinct identifier tuples per source (many events share one cookie and member
+    id), so the pairs come from far fewer rows: identical to pairing every record with itself. -#}
+{%- set sources = var('tianwen_sources') -%}
 
 with
 
@@ -19,19 +22,44 @@ usable as (
     where not is_junk
 ),
 
--- by type and value (the node key is the same pair, built once per row at the end)
-pairs as (
-    select distinct
-        usable.identifier_type,
-        usable.identifier_value,
-        linked.identifier_type as linked_type,
-        linked.identifier_value as linked_value
+{% for source_name, spec in sources.items() if spec.identifiers | length > 1 %}
+{{ source_name }}__records as (
+    select
+        record_key,
+        {%- for t in spec.identifiers %}
+        max(case identifier_type when '{{ t }}' then identifier_value end) as {{ t }}{% if not loop.last %},{% endif %}
+        {%- endfor %}
     from usable
-    inner join usable as linked
-        on
-            usable.source_name = linked.source_name
-            and usable.record_key = linked.record_key
-            and usable.identifier_type <> linked.identifier_type
+    where source_name = '{{ source_name }}'
+    group by record_key
+),
+
+{{ source_name }}__tuples as (
+    select distinct
+        {{ spec.identifiers | join(',\n        ') }}
+    from {{ source_name }}__records
+),
+
+{% endfor %}
+pairs as (
+    {%- for source_name, spec in sources.items() if spec.identifiers | length > 1 %}
+    {%- set outer = loop %}
+    {%- for identifier_type in spec.identifiers %}
+    {%- set inner = loop %}
+    {%- for linked_type in spec.identifiers if linked_type != identifier_type %}
+    select
+        '{{ identifier_type }}' as identifier_type,
+        {{ identifier_type }} as identifier_value,
+        '{{ linked_type }}' as linked_type,
+        {{ linked_type }} as linked_value
+    from {{ source_name }}__tuples
+    where {{ identifier_type }} is not null and {{ linked_type }} is not null
+    {%- if not (outer.last and inner.last and loop.last) %}
+    union
+    {%- endif %}
+    {%- endfor %}
+    {%- endfor %}
+    {%- endfor %}
 ),
 
 counted as (
