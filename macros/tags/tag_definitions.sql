@@ -135,3 +135,20 @@
 {% macro tag_relation(tag) %}
 {{- return(ref(tag.model) if tag.get('model') else source(tag.source[0], tag.source[1])) -}}
 {% endmacro %}
+
+
+{#- Pre-hook of the customer_tag_history snapshot: a snapshot kept before the history became
+    one row per customer (one row per customer and tag, with tag_name and tag_value) cannot
+    be continued in the new layout; stop before dbt mixes the two, naming the fix. -#}
+{% macro require_wide_tag_history() %}
+    {%- if not execute -%}{{ return('') }}{%- endif -%}
+    {%- set existing = adapter.get_relation(this.database, this.schema, this.identifier) -%}
+    {%- if existing is not none
+          and 'tag_name' in (adapter.get_columns_in_relation(existing) | map(attribute='name') | map('lower') | list) -%}
+        {{ exceptions.raise_compiler_error(
+            existing ~ " has the old layout of the tag history (one row per customer and tag). Keep it under"
+            ~ " another name and build again, which starts the new history (one row per customer): alter table "
+            ~ existing ~ " rename to " ~ this.identifier ~ "_by_tag") }}
+    {%- endif -%}
+    {{ return('') }}
+{% endmacro %}

@@ -3,6 +3,7 @@ from the generator's truth and the staged rows, on DuckDB and PostgreSQL alike."
 
 from __future__ import annotations
 
+import shutil
 from collections import Counter
 from decimal import Decimal
 
@@ -170,6 +171,33 @@ def test_tag_catalog_long_and_wide_agree_with_the_registry(built):
     groups = dict(built.query("duckdb", "select tag_value, count(*) from marts.customer_tags"
                                         " where tag_name = 'rfm_group' group by 1"))
     assert {"champions", "lost"} <= set(groups)
+
+
+def test_a_tag_history_in_the_old_layout_stops_the_build_naming_the_fix(built, tmp_path):
+    """A warehouse built before the tag history became one row per customer still holds one
+    row per (customer, tag): the snapshot refuses to continue it rather than mix layouts."""
+    import duckdb
+
+    from orchestration.dbt.runner import run_dbt
+
+    copy = tmp_path / "copy.duckdb"
+    shutil.copy(built.env["CDP_DUCKDB_PATH"], copy)
+    with duckdb.connect(str(copy)) as con:
+        con.execute("drop table snapshots.customer_tag_history")
+        con.execute("create table snapshots.customer_tag_history (customer_id varchar, tag_name varchar,"
+                    " tag_value varchar, computed_at timestamp, dbt_scd_id varchar, dbt_updated_at timestamp,"
+                    " dbt_valid_from timestamp, dbt_valid_to timestamp)")
+    built_env = dict(built.env)
+    built.env["CDP_DUCKDB_PATH"] = str(copy)
+    try:
+        with built.active(), pytest.raises(RuntimeError, match="old layout of the tag history") as failed:
+            run_dbt(["snapshot", "--select", "customer_tag_history"], "duckdb", quiet=True)
+        assert "rename to customer_tag_history_by_tag" in str(failed.value)
+        with duckdb.connect(str(copy)) as con:  # nothing was written to the old table
+            assert con.execute("select count(*) from snapshots.customer_tag_history").fetchone() == (0,)
+    finally:
+        built.env.clear()
+        built.env.update(built_env)
 
 
 def test_segment_framework_collects_every_audience(built):
