@@ -34,21 +34,16 @@
     {%- else -%}
     case {{ type_column }}
         {%- for identifier_type in types %}
-        when {{ _quoted(identifier_type) }} then case
+        when {{ tianwen.sql_literal(identifier_type) }} then case
             {%- for rule in rules if rule.identifier_type == identifier_type %}
             {%- if rule.match_type == 'regex' %}
-            when {{ value_column }} ~ {{ _quoted(rule.pattern) }}
+            when {{ value_column }} ~ {{ tianwen.sql_literal(rule.pattern) }}
             {%- else %}
             when replace({{ value_column }}, left({{ value_column }}, 1), '') = ''
-            {%- endif %} then {{ _quoted(rule.reason) }}
+            {%- endif %} then {{ tianwen.sql_literal(rule.reason) }}
             {%- endfor %}
         end
         {%- endfor %}
     end
     {%- endif -%}
-{%- endmacro %}
-
-{#- A text literal: the value between single quotes, quotes inside doubled. -#}
-{% macro _quoted(value) -%}
-    '{{ value | replace("'", "''") }}'
 {%- endmacro %}

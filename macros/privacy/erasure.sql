@@ -108,7 +108,7 @@ create table if not exists privacy.erasure_checks (
             checked: only new batches, named as constants so the engine filters before hashing -#}
         {%- set new_batches = tianwen.batches_not_built(raw) -%}
         {%- if not new_batches -%}{{ return('') }}{%- endif -%}
-        {%- set ns.scope = '_batch_id in (' ~ tianwen.sql_string_list(new_batches) ~ ') and (' -%}
+        {%- set ns.scope = '_batch_id in (' ~ tianwen.sql_literal_list(new_batches) ~ ') and (' -%}
     {%- endif -%}
     {%- set matches -%}
         {{ ns.scope }}

@@ -42,7 +42,7 @@ create table if not exists privacy.retention_log (
             {%- if new_batches %}
             union all
             select _batch_id, _file_name, _row_number from {{ raw }}
-            where _batch_id in ({{ tianwen.sql_string_list(new_batches) }})
+            where _batch_id in ({{ tianwen.sql_literal_list(new_batches) }})
                 and {{ expired_raw }}
             {%- endif %}
         {%- endset -%}

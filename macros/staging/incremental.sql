@@ -78,13 +78,3 @@ drop table if exists {{ work_relation(this, '__gone') }}
     {{ return(run_query("select distinct _batch_id from " ~ raw ~ " except select distinct _batch_id from "
                         ~ this).columns[0].values()) }}
 {%- endmacro %}
-
-
-{#- Values as a list of SQL string literals, quotes doubled: `'a', 'b'`. -#}
-{% macro sql_string_list(values) -%}
-    {%- set literals = [] -%}
-    {%- for value in values -%}
-        {%- do literals.append("'" ~ (value | string | replace("'", "''")) ~ "'") -%}
-    {%- endfor -%}
-    {{ return(literals | join(', ')) }}
-{%- endmacro %}

@@ -23,6 +23,9 @@ from orchestration.dbt.runner import dbt_args
     ({"name": "x", "kind": "predictive", "value_type": "number", "owner": "o", "refresh": "daily",
       "model": "customer_scores", "source": ["ml", "customer_scores"], "column": "churn_risk_score",
       "description": "d"}, "give exactly one of model or source"),
+    ({"name": "x", "kind": "rule", "value_type": "text", "owner": "o", "refresh": "daily",
+      "model": "customer_metrics", "column": "order_count", "history": "no", "description": "d"},
+     "history must be true or false"),
 ])
 def test_a_wrong_tag_declaration_names_the_fix(declaration, message, tmp_path):
     args = dbt_args(["run-operation", "validate_tag_definitions",

@@ -59,6 +59,14 @@ pairs as (
     {%- endif %}
     {%- endfor %}
     {%- endfor %}
+    {%- else %}
+    {#- no source declares two identifier types: nothing links -#}
+    select
+        cast(null as {{ dbt.type_string() }}) as identifier_type,
+        cast(null as {{ dbt.type_string() }}) as identifier_value,
+        cast(null as {{ dbt.type_string() }}) as linked_type,
+        cast(null as {{ dbt.type_string() }}) as linked_value
+    where 1 = 0
     {%- endfor %}
 ),
 

@@ -17,7 +17,7 @@ segments as (
     {%- for meta in metas %}
     select
         '{{ meta.segment_id }}' as segment_id,
-        '{{ meta.description | replace("'", "''") }}' as description,
+        {{ tianwen.sql_literal(meta.description) }} as description,
         '{{ meta.owner }}' as owner_team,
         '{{ meta.channel }}' as channel
     {%- if not loop.last %}

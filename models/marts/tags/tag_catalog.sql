@@ -20,11 +20,11 @@ declarations as (
         '{{ tag.name }}' as tag_name,
         '{{ tag.kind }}' as tag_kind,
         '{{ tag.value_type }}' as value_type,
-        '{{ tag.description | replace("'", "''") }}' as description,
+        {{ tianwen.sql_literal(tag.description) }} as description,
         '{{ tag.owner }}' as owner_team,
         '{{ tag.refresh }}' as refresh_schedule,
         '{{ tianwen.tag_origin(tag) }}' as source_model,
-        '{{ (tag.get("column") or tag.expression) | replace("'", "''") }}' as source_sql,
+        {{ tianwen.sql_literal(tag.get("column") or tag.expression) }} as source_sql,
         {{ 'true' if tag.get('history', true) else 'false' }} as is_historised
     {%- if not loop.last %}
     union all
