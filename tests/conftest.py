@@ -146,12 +146,12 @@ class Warehouses:
         with self.active():
             return pipeline.run(landing, target, quiet=True, gx_checks=gx_checks)
 
-    def update(self, landing: Path, target: str) -> None:
+    def update(self, landing: Path, target: str, select: str | None = None) -> None:
         """Load the landing folder and `dbt build`: what a run does to the warehouse, without
         Dagster's steps and bookkeeping (tests/test_pipeline.py and tests/runs cover those),
         for tests of what the models compute."""
         self.load(landing, target)
-        self.build(target)
+        self.build(target, select=select)
 
     def load(self, landing: Path, target: str):
         from orchestration import pipeline
@@ -159,11 +159,18 @@ class Warehouses:
         with self.active():
             return pipeline.load(landing, target, quiet=True)
 
-    def build(self, target: str, full_refresh: bool = False) -> None:
+    def build(self, target: str, full_refresh: bool = False, select: str | None = None) -> None:
+        """The production `dbt build`; `select` (dbt's node selection) builds only what a
+        test reads, e.g. "+customer_identities": the suite is CPU-bound on two cores."""
         from orchestration import pipeline
+        from orchestration.dbt.runner import PRODUCTION_BUILD, run_dbt
 
         with self.active():
-            pipeline.build(target, quiet=True, full_refresh=full_refresh)
+            if select is None:
+                pipeline.build(target, quiet=True, full_refresh=full_refresh)
+            else:
+                run_dbt([*PRODUCTION_BUILD, *(["--full-refresh"] if full_refresh else []),
+                         "--select", select], target, quiet=True)
 
     def query(self, target: str, sql: str) -> list[tuple]:
         from orchestration import pipeline

@@ -30,11 +30,17 @@ def run_job(selection=None, instance=None):
                                   raise_on_error=False, asset_selection=selection)
 
 
-def materialized(result) -> set[str]:
+def _events(result_or_events) -> list:
+    """A run's Dagster events: an execute_in_process result's, or a list read back from the
+    instance (`all_logs`)."""
+    return getattr(result_or_events, "all_events", result_or_events)
+
+
+def materialized(result_or_events) -> set[str]:
     return {e.event_specific_data.materialization.asset_key.to_user_string()
-            for e in result.all_events if e.event_type_value == "ASSET_MATERIALIZATION"}
+            for e in _events(result_or_events) if e.event_type_value == "ASSET_MATERIALIZATION"}
 
 
-def check_results(result) -> dict[str, bool]:
+def check_results(result_or_events) -> dict[str, bool]:
     return {e.event_specific_data.asset_check_key.to_user_string(): e.event_specific_data.passed
-            for e in result.all_events if e.event_type_value == "ASSET_CHECK_EVALUATION"}
+            for e in _events(result_or_events) if e.event_type_value == "ASSET_CHECK_EVALUATION"}

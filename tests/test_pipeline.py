@@ -179,7 +179,7 @@ def test_a_bad_batch_quarantines_exactly_its_bad_rows(target, tmp_path, sample, 
     bad = ["B999,,,,,app,paid,-1.00,,2026-11-18 10:00:00,2026-11-18 10:00:00,SPRING",
            "this line,has,too few fields"]
     (landing / "shop_orders" / "2026-11-21.csv").write_text("\n".join([header, *good, *bad]) + "\n")
-    warehouses.run(landing, target)
+    warehouses.update(landing, target, select="+quarantined_rows +stg_shop__orders")
     staged = warehouses.query(target, "select order_id, mobile from staging.stg_shop__orders"
                                       " where order_id like 'B%' order by order_id")
     assert staged == [(f"B{i:03d}", f"1390000{i:04d}") for i in range(200)]
