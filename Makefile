@@ -27,8 +27,11 @@ help:
 	$(PYTHON) -m venv .tools
 	.tools/bin/pip install --quiet uv
 
-.venv/.installed: pyproject.toml uv.lock | $(UV)
-	$(UV) sync --frozen
+# Bytecode compiled at install: with PYTHONDONTWRITEBYTECODE set (as on our machines) Python
+# would otherwise compile every imported module in every process, about 2 of the 4 s each dbt
+# command spends importing (docs/benchmarks.md, "dbt start-up").
+.venv/.installed: pyproject.toml uv.lock Makefile | $(UV)
+	$(UV) sync --frozen --compile-bytecode
 	@touch $@
 
 setup: .venv/.installed
