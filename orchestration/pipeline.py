@@ -20,8 +20,11 @@ from orchestration.ingest.report import RunSummary
 
 
 def warehouse(target: str):
+    """What the loader writes to (Spark: the raw Parquet folders, orchestration/ingest/warehouse.py)."""
     if target == "duckdb":
         return open_warehouse("duckdb", duckdb_path=config.duckdb_path())
+    if target == "spark":
+        return open_warehouse("spark", spark_raw_dir=config.spark_raw_dir())
     return open_warehouse("postgres", pg_conninfo=config.pg_conninfo())
 
 
@@ -29,6 +32,8 @@ def run_lock(target: str):
     """Held by `run`: one run at a time per warehouse (orchestration/ingest/locking.py)."""
     if target == "duckdb":
         return duckdb_run_lock(config.duckdb_path())
+    if target == "spark":
+        return duckdb_run_lock(config.spark_raw_dir() / "_loader.duckdb")
     return postgres_run_lock(config.pg_conninfo())
 
 
@@ -49,6 +54,10 @@ def build(target: str, quiet: bool = False, full_refresh: bool = False,
 
 
 def query(target: str, sql: str) -> list[tuple]:
+    if target == "spark":
+        from orchestration.engines import spark
+
+        return spark.query(sql)
     wh = warehouse(target)
     try:
         return list(wh.execute(sql).fetchall())

@@ -59,7 +59,8 @@ def pytest_unconfigure(config):
 SHARED = ("built", "service_data")
 # The longest work units first (`--no-loadscope-reorder` keeps this order), so that neither
 # worker is left with one at the end.
-LONGEST_FIRST = ["tests/test_identity.py", "built", "tests/privacy/test_erasure.py", "tests/test_ui.py",
+LONGEST_FIRST = ["tests/engines/test_spark.py", "tests/test_identity.py", "built",
+                 "tests/privacy/test_erasure.py", "tests/test_ui.py",
                  "tests/profiles/test_profile_merge.py", "service_data", "tests/runs/test_jobs.py",
                  "tests/test_pipeline.py", "tests/test_hostile_landing.py"]
 

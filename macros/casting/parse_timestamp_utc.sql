@@ -12,17 +12,17 @@
     {%- set with_time = "[0-9]{4}-[0-9]{2}-[0-9]{2} " ~ clock -%}
     {%- set hh = "(0[0-9]|1[0-4])" -%}
     case
-        when {{ v }} ~ '^[0-9]{12,13}$'
+        when {{ tianwen.regexp_like(v, "'^[0-9]{12,13}$'") }}
             then {{ epoch_ms_to_timestamp(v) }}
-        when {{ v }} ~ '^{{ local }}Z$'
+        when {{ tianwen.regexp_like(v, "'^" ~ local ~ "Z$'") }}
             then {{ dbt.safe_cast('left(' ~ v ~ ', length(' ~ v ~ ') - 1)', 'timestamp') }}
-        when {{ v }} ~ '^{{ with_time }}[+-]{{ hh }}:[0-5][0-9]$'
+        when {{ tianwen.regexp_like(v, "'^" ~ with_time ~ "[+-]" ~ hh ~ ":[0-5][0-9]$'") }}
             then {{ _shift_by_offset(v, 6) }}
-        when {{ v }} ~ '^{{ with_time }}[+-]{{ hh }}[0-5][0-9]$'
+        when {{ tianwen.regexp_like(v, "'^" ~ with_time ~ "[+-]" ~ hh ~ "[0-5][0-9]$'") }}
             then {{ _shift_by_offset(v, 5) }}
-        when {{ v }} ~ '^{{ with_time }}[+-]{{ hh }}$'
+        when {{ tianwen.regexp_like(v, "'^" ~ with_time ~ "[+-]" ~ hh ~ "$'") }}
             then {{ _shift_by_offset(v, 3) }}
-        when {{ v }} ~ '^{{ local }}$'
+        when {{ tianwen.regexp_like(v, "'^" ~ local ~ "$'") }}
             then {{ dbt.dateadd('minute', -1 * var('default_utc_offset_minutes'), dbt.safe_cast(v, 'timestamp')) }}
     end
 {%- endmacro %}

@@ -7,14 +7,14 @@
 
 {% macro parse_decimal(column, type='numeric(18, 2)') -%}
     case
-        when trim({{ column }}) ~ '^-?[0-9]+([.][0-9]+)?$'
+        when {{ tianwen.regexp_like("trim(" ~ column ~ ")", "'^-?[0-9]+([.][0-9]+)?$'") }}
             then {{ dbt.safe_cast('trim(' ~ column ~ ')', type) }}
     end
 {%- endmacro %}
 
 {% macro parse_integer(column) -%}
     case
-        when trim({{ column }}) ~ '^-?[0-9]{1,9}$'
+        when {{ tianwen.regexp_like("trim(" ~ column ~ ")", "'^-?[0-9]{1,9}$'") }}
             then {{ dbt.safe_cast('trim(' ~ column ~ ')', 'integer') }}
     end
 {%- endmacro %}
@@ -28,7 +28,7 @@
 
 {% macro parse_date(column) -%}
     case
-        when trim({{ column }}) ~ '^[0-9]{4}-[0-9]{2}-[0-9]{2}$'
+        when {{ tianwen.regexp_like("trim(" ~ column ~ ")", "'^[0-9]{4}-[0-9]{2}-[0-9]{2}$'") }}
             then {{ dbt.safe_cast('trim(' ~ column ~ ')', 'date') }}
     end
 {%- endmacro %}

@@ -35,17 +35,17 @@
 
 {#- Mainland mobile as 11 digits: separators dropped, +86 / 86 / 0086 prefix removed. -#}
 {% macro normalize_mobile(column) -%}
-    {%- set digits = "regexp_replace(" ~ column ~ ", '[[:space:]()+.-]', '', 'g')" -%}
+    {%- set digits = tianwen.regexp_replace_all(column, "'[[:space:]()+.-]'") -%}
     case
-        when {{ digits }} ~ '^(0086|86)?1[3-9][0-9]{9}$' then right({{ digits }}, 11)
+        when {{ tianwen.regexp_like(digits, "'^(0086|86)?1[3-9][0-9]{9}$'") }} then right({{ digits }}, 11)
     end
 {%- endmacro %}
 
 {#- Lower case, no white space anywhere, and the shape local@domain.tld. -#}
 {% macro normalize_email(column) -%}
-    {%- set cleaned = "lower(regexp_replace(" ~ column ~ ", '[[:space:]]', '', 'g'))" -%}
+    {%- set cleaned = "lower(" ~ tianwen.regexp_replace_all(column, "'[[:space:]]'") ~ ")" -%}
     case
-        when {{ cleaned }} ~ '^[a-z0-9._%+-]+@[a-z0-9-]+([.][a-z0-9-]+)*[.][a-z]{2,}$'
+        when {{ tianwen.regexp_like(cleaned, "'^[a-z0-9._%+-]+@[a-z0-9-]+([.][a-z0-9-]+)*[.][a-z]{2,}$'") }}
             then {{ cleaned }}
     end
 {%- endmacro %}
@@ -54,7 +54,7 @@
 {% macro normalize_idfa(column) -%}
     {%- set cleaned = "upper(trim(" ~ column ~ "))" -%}
     case
-        when {{ cleaned }} ~ '^[0-9A-F]{8}-[0-9A-F]{4}-[0-9A-F]{4}-[0-9A-F]{4}-[0-9A-F]{12}$'
+        when {{ tianwen.regexp_like(cleaned, "'^[0-9A-F]{8}-[0-9A-F]{4}-[0-9A-F]{4}-[0-9A-F]{4}-[0-9A-F]{12}$'") }}
             then {{ cleaned }}
     end
 {%- endmacro %}
@@ -62,12 +62,12 @@
 {#- A handset id: an IMEI, 15 digits (spaces and dashes dropped) whose Luhn check digit is
     right, or a MEID (China Telecom's CDMA handsets), 14 hex digits, in upper case. -#}
 {% macro normalize_imei(column) -%}
-    {%- set cleaned = "upper(regexp_replace(" ~ column ~ ", '[[:space:]-]', '', 'g'))" -%}
+    {%- set cleaned = "upper(" ~ tianwen.regexp_replace_all(column, "'[[:space:]-]'") ~ ")" -%}
     {#- nested, not AND: DuckDB evaluates both sides of AND, and the cast needs digits -#}
     case
-        when {{ cleaned }} ~ '^[0-9]{15}$' then
+        when {{ tianwen.regexp_like(cleaned, "'^[0-9]{15}$'") }} then
             case when {{ _luhn_sum(cleaned, 15) }} % 10 = 0 then {{ cleaned }} end
-        when {{ cleaned }} ~ '^[0-9A-F]{14}$' then {{ cleaned }}
+        when {{ tianwen.regexp_like(cleaned, "'^[0-9A-F]{14}$'") }} then {{ cleaned }}
     end
 {%- endmacro %}
 
@@ -89,27 +89,27 @@
 {% macro normalize_uuid_like(column) -%}
     {%- set cleaned = "lower(trim(" ~ column ~ "))" -%}
     case
-        when {{ cleaned }} ~ '^[0-9a-z][0-9a-z_-]{7,63}$' then {{ cleaned }}
+        when {{ tianwen.regexp_like(cleaned, "'^[0-9a-z][0-9a-z_-]{7,63}$'") }} then {{ cleaned }}
     end
 {%- endmacro %}
 
 {#- WeChat openid / unionid: case-sensitive tokens of 16 to 64 characters. -#}
 {% macro normalize_wechat_id(column) -%}
     case
-        when trim({{ column }}) ~ '^[A-Za-z0-9_-]{16,64}$' then trim({{ column }})
+        when {{ tianwen.regexp_like("trim(" ~ column ~ ")", "'^[A-Za-z0-9_-]{16,64}$'") }} then trim({{ column }})
     end
 {%- endmacro %}
 
 {% macro normalize_member_id(column) -%}
     case
-        when upper(trim({{ column }})) ~ '^[A-Z0-9_-]{1,64}$' then upper(trim({{ column }}))
+        when {{ tianwen.regexp_like("upper(trim(" ~ column ~ "))", "'^[A-Z0-9_-]{1,64}$'") }} then upper(trim({{ column }}))
     end
 {%- endmacro %}
 
 {% macro normalize_member_card_no(column) -%}
-    {%- set cleaned = "upper(regexp_replace(" ~ column ~ ", '[[:space:]-]', '', 'g'))" -%}
+    {%- set cleaned = "upper(" ~ tianwen.regexp_replace_all(column, "'[[:space:]-]'") ~ ")" -%}
     case
-        when {{ cleaned }} ~ '^[0-9A-Z]{4,32}$' then {{ cleaned }}
+        when {{ tianwen.regexp_like(cleaned, "'^[0-9A-Z]{4,32}$'") }} then {{ cleaned }}
     end
 {%- endmacro %}
 
@@ -118,17 +118,17 @@
     normalised one is null. -#}
 {% macro identifier_rejection_reason(identifier_type, column) -%}
     {%- if identifier_type == 'mobile' -%}
-        {%- set digits = "regexp_replace(" ~ column ~ ", '[[:space:]()+.-]', '', 'g')" -%}
+        {%- set digits = tianwen.regexp_replace_all(column, "'[[:space:]()+.-]'") -%}
     case
-        when not {{ digits }} ~ '^[0-9]+$' then 'not_digits'
-        when {{ digits }} ~ '^(0086|86)?[0-9]{11}$' then 'not_mainland_mobile'
+        when not {{ tianwen.regexp_like(digits, "'^[0-9]+$'") }} then 'not_digits'
+        when {{ tianwen.regexp_like(digits, "'^(0086|86)?[0-9]{11}$'") }} then 'not_mainland_mobile'
         else 'wrong_length'
     end
     {%- elif identifier_type == 'imei' -%}
-        {%- set cleaned = "upper(regexp_replace(" ~ column ~ ", '[[:space:]-]', '', 'g'))" -%}
+        {%- set cleaned = "upper(" ~ tianwen.regexp_replace_all(column, "'[[:space:]-]'") ~ ")" -%}
     case
-        when {{ cleaned }} ~ '^[0-9]{15}$' then 'bad_check_digit'
-        when {{ cleaned }} ~ '^[0-9A-F]+$' then 'wrong_length'
+        when {{ tianwen.regexp_like(cleaned, "'^[0-9]{15}$'") }} then 'bad_check_digit'
+        when {{ tianwen.regexp_like(cleaned, "'^[0-9A-F]+$'") }} then 'wrong_length'
         else 'bad_characters'
     end
     {%- else -%}

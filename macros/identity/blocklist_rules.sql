@@ -37,7 +37,7 @@
         when {{ tianwen.sql_literal(identifier_type) }} then case
             {%- for rule in rules if rule.identifier_type == identifier_type %}
             {%- if rule.match_type == 'regex' %}
-            when {{ value_column }} ~ {{ tianwen.sql_literal(rule.pattern) }}
+            when {{ tianwen.regexp_like(value_column, tianwen.sql_literal(rule.pattern)) }}
             {%- else %}
             when replace({{ value_column }}, left({{ value_column }}, 1), '') = ''
             {%- endif %} then {{ tianwen.sql_literal(rule.reason) }}

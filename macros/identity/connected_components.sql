@@ -19,7 +19,7 @@
         {%- do t.update({part: work_relation(prefix, '__cc_' ~ part)}) -%}
     {%- endfor -%}
     {%- set int_type = dbt.type_bigint() -%}
-    {% do run_query(drop_cc_work_tables(prefix)) %}
+    {% do tianwen.execute_statements(drop_cc_work_tables(prefix)) %}
     {#- Only the ends of edges are iterated: a node without an edge is its own component.
         Integer ids in key order, so the smallest id of a component is its smallest key. -#}
     {% do run_query(
@@ -80,7 +80,7 @@
         ~ " inner join " ~ t.nodes ~ " as n on f.node = n.node_id"
         ~ " inner join " ~ t.nodes ~ " as r on f.parent = r.node_id"
         ~ ") as iterated on all_nodes.node_key = iterated.node_key") %}
-    {% do run_query("drop table if exists " ~ tables[0] ~ "; drop table if exists " ~ tables[1]) %}
+    {% do tianwen.execute_statements("drop table if exists " ~ tables[0] ~ ";\ndrop table if exists " ~ tables[1]) %}
     {{ return({'relation': t.labels, 'rounds': state['round']}) }}
 {% endmacro %}
 
@@ -119,5 +119,5 @@
     {% do log("cc_result rounds=" ~ result.rounds ~ " components=" ~ counts.columns[0].values()[0]
         ~ " nodes=" ~ counts.columns[1].values()[0] ~ " largest=" ~ largest.columns[0].values()[0]
         ~ " seconds=" ~ seconds, info=True) %}
-    {% do run_query(drop_cc_work_tables(prefix)) %}
+    {% do tianwen.execute_statements(drop_cc_work_tables(prefix)) %}
 {% endmacro %}

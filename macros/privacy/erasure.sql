@@ -59,6 +59,10 @@ create table if not exists privacy.erasure_checks (
     sha256(erasure_hash_key || ':' || {{ type_sql }} || ':' || {{ value_sql }})
 {%- endmacro %}
 
+{% macro spark__erasure_hash(type_sql, value_sql) -%}
+    sha2(erasure_hash_key || ':' || {{ type_sql }} || ':' || {{ value_sql }}, 256)
+{%- endmacro %}
+
 {% macro postgres__erasure_hash(type_sql, value_sql) -%}
     encode(sha256(convert_to(erasure_hash_key || ':' || {{ type_sql }} || ':' || {{ value_sql }}, 'UTF8')), 'hex')
 {%- endmacro %}

@@ -165,7 +165,10 @@ def load_landing(landing: Path | str, wh: Warehouse, quiet: bool = False,
     try:
         with wh.exclusive():
             ensure_raw_schema(wh)
-            return _load(landing, wh, quiet, sources)
+            try:
+                return _load(landing, wh, quiet, sources)
+            finally:
+                wh.publish()
     except IngestError:
         raise
     except OSError as exc:

@@ -1,5 +1,5 @@
-"""One warehouse interface for the loader; DuckDB and PostgreSQL differ only in how they
-connect, lock and append rows.
+"""One warehouse interface for the loader; DuckDB, PostgreSQL and Spark differ only in how
+they connect, lock and append rows.
 
 Files are always parsed by an in-process DuckDB (`reader`), so both engines receive the same
 rows; PostgreSQL gets them through `COPY`.
@@ -97,6 +97,9 @@ class Warehouse:
         """Held while loading: no other loader writes this warehouse meanwhile."""
         raise NotImplementedError
         yield  # pragma: no cover
+
+    def publish(self) -> None:
+        """Called when a load ends: make what was loaded visible where the engine reads it."""
 
     def close(self) -> None:
         for con in {id(c): c for c in (self.con, self.reader) if c is not None}.values():
@@ -197,10 +200,85 @@ class PostgresWarehouse(Warehouse):
                 self.con.execute("select pg_advisory_unlock(%s)", [PG_LOCK_KEY])
 
 
+class SparkWarehouse(DuckDBWarehouse):
+    """Spark's raw schema as one folder of Parquet files per table under `raw_dir`, which the
+    dbt project declares as tables (macros/staging/raw_tables.sql): no Spark session is
+    started to load. The loader keeps its books in a DuckDB file there (`_loader.duckdb`:
+    the ledger, the load errors, and empty raw tables giving each source its columns).
+
+    Each batch becomes one Parquet file named by its batch id, moved into place before the
+    ledger commits: a load that stops between the two is retried and overwrites the same
+    file, so no row is lost or doubled. The ledger and the load errors are published whole
+    (a file replaced in one move) after every load."""
+
+    BOOK = "_loader.duckdb"
+
+    def __init__(self, raw_dir: Path | str):
+        self.raw_dir = Path(raw_dir).resolve()
+        super().__init__(self.raw_dir / self.BOOK)
+        self._moves: list[tuple[Path, Path]] = []
+
+    @contextlib.contextmanager
+    def transaction(self):
+        self._moves = []
+        try:
+            with super().transaction():
+                yield
+                for staged, final in self._moves:
+                    os.replace(staged, final)
+        finally:
+            for staged, _ in self._moves:
+                staged.unlink(missing_ok=True)
+            self._moves = []
+
+    def append(self, source: Source, table: str) -> None:
+        folder = self._folder(source.name)
+        (batch_id,), = self.con.execute(f"select min(_batch_id) from {table}").fetchall()
+        name = "batch-" + "".join(c if c.isalnum() or c in "-_" else "_" for c in str(batch_id))
+        staged = folder / f".{name}.parquet.tmp"  # hidden: Spark skips names starting with '.'
+        self._copy(f"select {self._columns(raw_columns(source))} from {table}", staged)
+        self._moves.append((staged, folder / f"{name}.parquet"))
+
+    def publish(self) -> None:
+        from orchestration.ingest.contract import load_contract
+        from orchestration.ingest.loader import ERROR_COLUMNS, LEDGER_COLUMNS
+
+        for name, columns in (("_load_ledger", LEDGER_COLUMNS), ("_load_errors", ERROR_COLUMNS)):
+            self._replace(self._folder(name) / "part-0.parquet",
+                          f"select {self._columns(columns)} from raw.{q(name)}")
+        # a table's folder needs a file for Spark to read its columns from
+        for source in load_contract().values():
+            folder = self._folder(source.name)
+            if not any(folder.glob("*.parquet")):
+                self._replace(folder / "part-0.parquet",
+                              f"select {self._columns(raw_columns(source))} from raw.{q(source.name)} limit 0")
+
+    def _folder(self, table: str) -> Path:
+        folder = self.raw_dir / table
+        folder.mkdir(parents=True, exist_ok=True)
+        return folder
+
+    @staticmethod
+    def _columns(columns: dict[str, str]) -> str:
+        # timestamps as UTC instants, which Spark reads as its own timestamp type
+        return ", ".join(f"cast({q(c)} as timestamptz) as {q(c)}" if t == "timestamp" else q(c)
+                         for c, t in columns.items())
+
+    def _copy(self, select: str, path: Path) -> None:
+        self.con.execute(f"copy ({select}) to {lit(str(path))} (format parquet)")
+
+    def _replace(self, path: Path, select: str) -> None:
+        staged = path.with_name(f".{path.name}.tmp")
+        self._copy(select, staged)
+        os.replace(staged, path)
+
+
 def open_warehouse(target: str, duckdb_path: str | Path | None = None,
-                   pg_conninfo: str | None = None) -> Warehouse:
+                   pg_conninfo: str | None = None, spark_raw_dir: str | Path | None = None) -> Warehouse:
     if target == "duckdb":
         return DuckDBWarehouse(duckdb_path)
     if target == "postgres":
         return PostgresWarehouse(pg_conninfo)
-    raise ValueError(f"unknown target {target!r}: use 'duckdb' or 'postgres' (CDP_TARGET)")
+    if target == "spark":
+        return SparkWarehouse(spark_raw_dir)
+    raise ValueError(f"unknown target {target!r}: use 'duckdb', 'postgres' or 'spark' (CDP_TARGET)")

@@ -95,7 +95,10 @@ junk_values as (
             distinct_values.identifier_type = blocklist.identifier_type
             and (
                 (blocklist.match_type = 'exact' and distinct_values.identifier_value = blocklist.pattern)
-                or (blocklist.match_type = 'regex' and distinct_values.identifier_value ~ blocklist.pattern)
+                or (
+                    blocklist.match_type = 'regex'
+                    and {{ tianwen.regexp_like('distinct_values.identifier_value', 'blocklist.pattern') }}
+                )
                 or (
                     blocklist.match_type = 'repeated_char'
                     and replace(distinct_values.identifier_value, left(distinct_values.identifier_value, 1), '') = ''

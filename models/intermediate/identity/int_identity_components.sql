@@ -8,7 +8,7 @@
     Each row carries the rounds and the number of nodes this build recomputed. -#}
 {{ config(
     post_hook=[
-        "{{ drop_cc_work_tables(this) }}",
+        "{{ run_statements(drop_cc_work_tables(this)) }}",
         "drop table if exists {{ work_relation(this, '__affected') }}",
         "drop table if exists {{ work_relation(this, '__changed') }}",
         "drop table if exists {{ work_relation(this, '__graph') }}",
@@ -25,7 +25,10 @@
     {%- set graph_table = work_relation(this, '__graph') -%}
     {%- set affected_table = work_relation(this, '__affected') -%}
     {%- set changed_table = work_relation(this, '__changed') -%}
-    {%- set incremental = previous is not none and previous_graph is not none and not flags.FULL_REFRESH -%}
+    {#- dbt-spark drops a Parquet table before it builds it again, so there the previous
+        components cannot be read: every build computes them all -#}
+    {%- set incremental = previous is not none and previous_graph is not none and not flags.FULL_REFRESH
+                          and target.type != 'spark' -%}
     {%- if incremental -%}
         {#- the nodes and the ends of the edges that appeared or disappeared since last time -#}
         {%- set changed_sql -%}

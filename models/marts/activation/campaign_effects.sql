@@ -53,8 +53,8 @@ groups as (
 rates as (
     select
         *,
-        cast(treated_conversions as double precision) / nullif(treated_customers, 0) as treated_rate,
-        cast(holdout_conversions as double precision) / nullif(holdout_customers, 0) as holdout_rate
+        cast(treated_conversions as {{ tianwen.type_double() }}) / nullif(treated_customers, 0) as treated_rate,
+        cast(holdout_conversions as {{ tianwen.type_double() }}) / nullif(holdout_customers, 0) as holdout_rate
     from groups
 ),
 

@@ -76,7 +76,7 @@ example_lists as (
         source_name,
         identifier_type,
         reason,
-        string_agg(masked_value, ', ' order by masked_value) as example_values
+        {{ dbt.listagg('masked_value', "', '", 'order by masked_value') }} as example_values
     from examples
     where example_rank <= {{ max_examples }}
     group by source_name, identifier_type, reason

@@ -81,8 +81,11 @@ purchases_before as (
         purchases.purchased_at,
         purchases.paid_amount,
         purchases.is_refunded,
-        -- date minus date: whole calendar days on both engines
-        cast(snapshots.as_of_at as date) - cast(purchases.purchased_at as date) as days_before
+        -- whole calendar days on every engine
+        {{ tianwen.days_between(
+            "cast(purchases.purchased_at as date)",
+            "cast(snapshots.as_of_at as date)"
+        ) }} as days_before
     from snapshots
     inner join purchases
         on

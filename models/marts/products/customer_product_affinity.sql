@@ -44,7 +44,10 @@ final as (
         cast(shares.items as {{ dbt.type_bigint() }}) as items,
         cast(shares.orders as {{ dbt.type_bigint() }}) as orders,
         cast(shares.last_purchased_at as {{ dbt.type_timestamp() }}) as last_purchased_at,
-        cast(as_of.as_of_date - cast(shares.last_purchased_at as date) as {{ dbt.type_int() }})
+        cast({{ tianwen.days_between(
+            "cast(shares.last_purchased_at as date)",
+            "as_of.as_of_date"
+        ) }} as {{ dbt.type_int() }})
             as days_since_last_purchase,
         case
             when shares.customer_spend_cny > 0

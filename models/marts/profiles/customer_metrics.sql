@@ -108,16 +108,28 @@ joined as (
         coalesce(order_stats.lifetime_value, 0) as lifetime_value,
         order_stats.first_purchase_at,
         order_stats.last_purchase_at,
-        as_of.as_of_date - cast(order_stats.last_purchase_at as date) as days_since_last_purchase,
-        as_of.as_of_date - cast(order_stats.first_purchase_at as date) as days_since_first_purchase,
-        cast(order_stats.last_purchase_at as date) - cast(order_stats.first_purchase_at as date) as purchase_span_days,
+        {{ tianwen.days_between(
+            "cast(order_stats.last_purchase_at as date)",
+            "as_of.as_of_date"
+        ) }} as days_since_last_purchase,
+        {{ tianwen.days_between(
+            "cast(order_stats.first_purchase_at as date)",
+            "as_of.as_of_date"
+        ) }} as days_since_first_purchase,
+        {{ tianwen.days_between(
+            "cast(order_stats.first_purchase_at as date)",
+            "cast(order_stats.last_purchase_at as date)"
+        ) }} as purchase_span_days,
         preferred_channel.channel as preferred_channel,
         favourite_category.category as favourite_category,
         event_stats.last_active_at,
         event_stats.last_app_active_at,
         event_stats.last_browsed_at,
         event_stats.last_carted_at,
-        coalesce(as_of.as_of_date - cast(event_stats.last_app_active_at as date) < 30, false) as is_app_active_30d
+        coalesce({{ tianwen.days_between(
+            "cast(event_stats.last_app_active_at as date)",
+            "as_of.as_of_date"
+        ) }} < 30, false) as is_app_active_30d
     from customers
     cross join as_of
     left join order_stats on customers.customer_id = order_stats.customer_id

@@ -30,7 +30,7 @@ final as (
     select customer_id
     from active
     where
-        as_of_date - cast(last_interest_at as date) < 7
+        {{ tianwen.days_between("cast(last_interest_at as date)", "as_of_date") }} < 7
         and (last_purchase_at is null or last_purchase_at < last_interest_at)
 )
 

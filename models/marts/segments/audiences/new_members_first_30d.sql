@@ -20,7 +20,10 @@ final as (
     select profiles.customer_id
     from profiles
     cross join as_of
-    where as_of.as_of_date - cast(profiles.member_since as date) between 0 and 29
+    where {{ tianwen.days_between(
+        "cast(profiles.member_since as date)",
+        "as_of.as_of_date"
+    ) }} between 0 and 29
 )
 
 select * from final

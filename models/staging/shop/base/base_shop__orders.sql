@@ -6,7 +6,7 @@
     {'reason': 'unknown_enum', 'column': 'channel'},
     {'reason': 'unknown_enum', 'column': 'status'},
     {'reason': 'unknown_enum', 'column': 'currency',
-        'when': "currency is not null and not currency ~ '^[A-Z]{3}$'"},
+        'when': "currency is not null and not " ~ tianwen.regexp_like('currency', "'^[A-Z]{3}$'")},
     {'reason': 'invalid_value', 'column': 'amount'},
     {'reason': 'impossible_value', 'column': 'amount',
         'when': 'amount < 0 or amount > ' ~ var('max_amount')},

@@ -1,0 +1,1 @@
+"""Engine-specific plumbing that dbt does not provide (docs/engines.md)."""
