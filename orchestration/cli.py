@@ -13,7 +13,7 @@ from pathlib import Path
 from orchestration import config
 
 # What runs on Spark so far (docs/engines.md, "Apache Spark").
-SPARK_COMMANDS = ("generate", "load", "build")
+SPARK_COMMANDS = ("generate", "load", "build", "run", "summary", "publish", "erase", "serve")
 
 
 def _parser() -> argparse.ArgumentParser:

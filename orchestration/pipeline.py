@@ -20,6 +20,16 @@ from orchestration.ingest.report import RunSummary
 
 
 def warehouse(target: str):
+    """A connection to the warehouse: `execute`, `delete`, `transaction`, `close`. On Spark,
+    this process's shared session (orchestration/engines/spark.py)."""
+    if target == "spark":
+        from orchestration.engines import spark
+
+        return spark.connect()
+    return loader_warehouse(target)
+
+
+def loader_warehouse(target: str):
     """What the loader writes to (Spark: the raw Parquet folders, orchestration/ingest/warehouse.py)."""
     if target == "duckdb":
         return open_warehouse("duckdb", duckdb_path=config.duckdb_path())
@@ -39,11 +49,15 @@ def run_lock(target: str):
 
 def load(landing: Path, target: str, quiet: bool = False,
          sources: set[str] | None = None) -> LoadReport:
-    wh = warehouse(target)
+    wh = loader_warehouse(target)
     try:
         return load_landing(landing, wh, quiet=quiet, sources=sources)
     finally:
         wh.close()  # DuckDB allows one writer: release the file before dbt opens it
+        if target == "spark":
+            from orchestration.engines import spark
+
+            spark.raw_changed()
 
 
 def build(target: str, quiet: bool = False, full_refresh: bool = False,
@@ -54,10 +68,6 @@ def build(target: str, quiet: bool = False, full_refresh: bool = False,
 
 
 def query(target: str, sql: str) -> list[tuple]:
-    if target == "spark":
-        from orchestration.engines import spark
-
-        return spark.query(sql)
     wh = warehouse(target)
     try:
         return list(wh.execute(sql).fetchall())

@@ -125,10 +125,11 @@ def pg_server():
 
 
 class Warehouses:
-    """A DuckDB file and a PostgreSQL database of their own; runs the pipeline on either."""
+    """A DuckDB file and another engine's warehouse of their own (a PostgreSQL database, a
+    Spark folder: the settings in `engine_env`); runs the pipeline on either."""
 
-    def __init__(self, duckdb_path: Path, pg_env: dict):
-        self.env = {"CDP_DUCKDB_PATH": str(duckdb_path), **pg_env}
+    def __init__(self, duckdb_path: Path, engine_env: dict):
+        self.env = {"CDP_DUCKDB_PATH": str(duckdb_path), **engine_env}
 
     @contextlib.contextmanager
     def active(self):

@@ -89,6 +89,13 @@ def _one_run_at_a_time(wh, sync: Sync):
 
 def run_sync(wh, sync: Sync, dry_run: bool = False, full_resync: bool = False,
              destination: Destination | None = None, sample_size: int = 5) -> SyncResult:
+    from orchestration.engines.spark import SparkConnection
+
+    if isinstance(wh, SparkConnection):  # sync state is upserted and updated in place
+        raise NotImplementedError(
+            f"sync {sync.name}: activation does not run on Spark yet (its state tables need "
+            "upserts and updates, which Parquet tables lack); run syncs from a DuckDB or "
+            "PostgreSQL warehouse (docs/engines.md)")
     with _one_run_at_a_time(wh, sync):
         return _run_sync(wh, sync, dry_run, full_resync, destination, sample_size)
 

@@ -21,7 +21,7 @@ from dagster_dbt import DagsterDbtTranslator, DbtCliResource, dbt_assets
 
 from orchestration import config
 from orchestration.dbt import project
-from orchestration.dbt.runner import PRODUCTION_BUILD, dbt_executable
+from orchestration.dbt.runner import PRODUCTION_BUILD, dbt_environment, dbt_executable, hand_over
 from orchestration.observability import metrics
 
 ERASURE_KEY = dg.AssetKey(["privacy", "erased_identifiers"])
@@ -81,7 +81,10 @@ def tianwen_dbt(context: dg.AssetExecutionContext, dbt: DbtCliResource):
     # a run split around a Python asset (the predictive tags) builds dbt in several steps: a
     # test runs in the step that builds the last of its parents, never before they all exist
     args = [*PRODUCTION_BUILD, "--target", config.target(), "--indirect-selection", "buildable"]
-    for event in dbt.cli(args, context=context, target_path=project.target_path()).stream():
+    hand_over(config.target())
+    with dbt_environment():  # the dbt process gets the environment it gets from the CLI
+        invocation = dbt.cli(args, context=context, target_path=project.target_path())
+    for event in invocation.stream():
         if isinstance(event, dg.Output):
             key = keys_by_output.get(event.output_name)
         else:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import contextlib
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -26,8 +28,34 @@ def dbt_args(command: list[str], target: str) -> list[str]:
             "--target-path", str(config.dbt_target_dir() / target)]
 
 
+@contextlib.contextmanager
+def dbt_environment():
+    """os.environ as dbt needs it (config.dbt_env(): paths made absolute, telemetry off) while
+    the block runs: for dagster-dbt, which starts dbt with this process's environment."""
+    changed = {k: v for k, v in config.dbt_env().items() if os.environ.get(k) != v}
+    before = {k: os.environ.get(k) for k in changed}
+    os.environ.update(changed)
+    try:
+        yield
+    finally:
+        for key, value in before.items():
+            if value is None:
+                os.environ.pop(key, None)
+            else:
+                os.environ[key] = value
+
+
+def hand_over(target: str) -> None:
+    """Before dbt runs: on Spark, stop this process's session (the metastore admits one)."""
+    if target == "spark":
+        from orchestration.engines import spark
+
+        spark.release()
+
+
 def run_dbt(command: list[str], target: str, quiet: bool = False) -> None:
     """Run `dbt <command>`; raise with dbt's own output when it fails."""
+    hand_over(target)
     proc = subprocess.run(dbt_args(command, target), cwd=config.PROJECT_DIR,
                           env=config.dbt_env(), text=True, capture_output=quiet)
     if proc.returncode != 0:

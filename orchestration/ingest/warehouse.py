@@ -78,6 +78,35 @@ class Warehouse:
             return self.con.execute(sql)
         return self.con.execute(sql.replace("?", self.placeholder), params)
 
+    def executemany(self, sql: str, rows) -> None:
+        """`sql` (`?` placeholders) once per row."""
+        for row in rows:
+            self.execute(sql, row)
+
+    def scratch(self, name: str, columns: dict[str, str], rows) -> None:
+        """A table `name` for this connection only, holding `rows` (replaced on each call)."""
+        self.execute(f"create temp table if not exists {name} ("
+                     + ", ".join(f"{c} {t}" for c, t in columns.items()) + ")")
+        self.execute(f"delete from {name}")
+        marks = ", ".join("?" for _ in columns)
+        self.executemany(f"insert into {name} values ({marks})", rows)
+
+    def base_tables(self) -> dict[tuple[str, str], set[str]]:
+        """Every base table of the database (no views), with its lower-case column names."""
+        rows = self.execute(
+            "select c.table_schema, c.table_name, lower(c.column_name) from information_schema.columns as c "
+            "inner join information_schema.tables as t on c.table_catalog = t.table_catalog "
+            "and c.table_schema = t.table_schema and c.table_name = t.table_name "
+            "where t.table_type = 'BASE TABLE' and c.table_catalog = current_database()").fetchall()
+        out: dict[tuple[str, str], set[str]] = {}
+        for schema, table, column in rows:
+            out.setdefault((schema, table), set()).add(column)
+        return out
+
+    def delete(self, table: str, where: str | None = None, params=None) -> None:
+        """`delete from <table> [where <where>]`: one call on every engine (Spark rewrites)."""
+        self.execute(f"delete from {table}" + (f" where {where}" if where else ""), params)
+
     @contextlib.contextmanager
     def transaction(self):
         self.execute("begin")
@@ -126,6 +155,11 @@ class DuckDBWarehouse(Warehouse):
     def execute(self, sql: str, params=None):
         return self.con.execute(sql, params or [])
 
+    def executemany(self, sql: str, rows) -> None:
+        rows = list(rows)
+        if rows:
+            self.con.executemany(sql, rows)
+
     def append(self, source: Source, table: str) -> None:
         cols = ", ".join(q(c) for c in raw_columns(source))
         self.con.execute(f"insert into raw.{q(source.name)} ({cols}) select {cols} from {table}")
@@ -171,6 +205,12 @@ class PostgresWarehouse(Warehouse):
                               f"{explain(exc) or first_line(exc, 500)}") from None
         self.reader = duckdb.connect()
         self.reader.execute("set TimeZone = 'UTC'")
+
+    def executemany(self, sql: str, rows) -> None:
+        rows = list(rows)
+        if rows:
+            with self.con.cursor() as cur:
+                cur.executemany(sql.replace("?", self.placeholder), rows)
 
     def append(self, source: Source, table: str) -> None:
         cols = ", ".join(q(c) for c in raw_columns(source))

@@ -31,7 +31,7 @@ def write(target: str, replace: dict[str, tuple[Sequence[str], list]],
     try:
         with wh.transaction():
             for table, (columns, rows) in replace.items():
-                wh.execute(f"delete from {table}")
+                wh.delete(table)
                 _insert(wh, table, columns, rows)
             for table, (columns, rows) in append.items():
                 _insert(wh, table, columns, rows)

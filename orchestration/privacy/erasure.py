@@ -94,32 +94,12 @@ def now() -> datetime:
 
 def _tables(wh) -> dict[tuple[str, str], set[str]]:
     """Base tables outside the skipped schemas, with their column names."""
-    rows = wh.execute(
-        "select c.table_schema, c.table_name, lower(c.column_name) from information_schema.columns as c "
-        "inner join information_schema.tables as t on c.table_catalog = t.table_catalog "
-        "and c.table_schema = t.table_schema and c.table_name = t.table_name "
-        "where t.table_type = 'BASE TABLE' and c.table_catalog = current_database()").fetchall()
-    out: dict[tuple[str, str], set[str]] = {}
-    for schema, table, column in rows:
-        if schema not in _SKIP_SCHEMAS and not schema.startswith("pg_temp"):
-            out.setdefault((schema, table), set()).add(column)
-    return out
+    return {(schema, table): columns for (schema, table), columns in wh.base_tables().items()
+            if schema not in _SKIP_SCHEMAS and not schema.startswith("pg_temp")}
 
 
 def _exists(tables, schema: str, table: str) -> bool:
     return (schema, table) in tables
-
-
-def _insert_many(wh, sql: str, rows: list[tuple]) -> None:
-    if not rows:
-        return
-    import duckdb
-
-    if isinstance(wh.con, duckdb.DuckDBPyConnection):
-        wh.con.executemany(sql, rows)
-    else:
-        with wh.con.cursor() as cur:
-            cur.executemany(sql.replace("?", "%s"), rows)
 
 
 def _pending(wh) -> list[tuple]:
@@ -344,13 +324,9 @@ def _delete_everywhere(wh, tables, run_id: str, customers: set[str],
                        identifiers: set[tuple[str, str]]) -> dict[str, int]:
     """Rows of the erased customers (by customer_id, or record_key in activation) and of
     their identifiers (identifier_type + identifier_value), in every base table outside raw."""
-    wh.execute("create temp table if not exists erase_customers (customer_id varchar(200))")
-    wh.execute("create temp table if not exists erase_identifiers "
-               "(identifier_type varchar(32), identifier_value varchar(500))")
-    wh.execute("delete from erase_customers")
-    wh.execute("delete from erase_identifiers")
-    _insert_many(wh, "insert into erase_customers values (?)", [(c,) for c in sorted(customers)])
-    _insert_many(wh, "insert into erase_identifiers values (?, ?)", sorted(identifiers))
+    wh.scratch("erase_customers", {"customer_id": "varchar(200)"}, [(c,) for c in sorted(customers)])
+    wh.scratch("erase_identifiers", {"identifier_type": "varchar(32)", "identifier_value": "varchar(500)"},
+               sorted(identifiers))
     deleted: dict[str, int] = {}
     at = now()
     for (schema, table), columns in sorted(tables.items()):
@@ -370,9 +346,9 @@ def _delete_everywhere(wh, tables, run_id: str, customers: set[str],
         where = " or ".join(f"({c})" for c in conditions)
         n = wh.execute(f"select count(*) from {schema}.{table} where {where}").fetchone()[0]
         if n:
-            wh.execute(f"delete from {schema}.{table} where {where}")
+            wh.delete(f"{schema}.{table}", where)
             deleted[f"{schema}.{table}"] = n
-    _insert_many(wh, "insert into privacy.erasure_deletions (erasure_run_id, table_name, source_name, "
+    wh.executemany("insert into privacy.erasure_deletions (erasure_run_id, table_name, source_name, "
                      "deleted_rows, deleted_at) values (?, ?, ?, ?, ?)",
                  [(run_id, name, None, n, at) for name, n in sorted(deleted.items())])
     return deleted
@@ -393,15 +369,13 @@ def _delete_requests(wh, run_id: str, key: str, request_ids: set[str], values: s
                      or (raw is not None and raw.strip() in values)})
     if not doomed:
         return 0
-    wh.execute("create temp table if not exists erase_rows (file_name varchar(1000), row_number bigint)")
-    wh.execute("delete from erase_rows")
-    _insert_many(wh, "insert into erase_rows values (?, ?)", doomed)
+    wh.scratch("erase_rows", {"file_name": "varchar(1000)", "row_number": "bigint"}, doomed)
     where = ("exists (select 1 from erase_rows as e where e.file_name = raw.erasure_requests._file_name "
              "and e.row_number = raw.erasure_requests._row_number)")
     n = wh.execute(f"select count(*) from raw.erasure_requests where {where}").fetchone()[0]
     if n:
-        wh.execute(f"delete from raw.erasure_requests where {where}")
-        _insert_many(wh, "insert into privacy.erasure_deletions (erasure_run_id, table_name, source_name, "
+        wh.delete("raw.erasure_requests", where)
+        wh.executemany("insert into privacy.erasure_deletions (erasure_run_id, table_name, source_name, "
                          "deleted_rows, deleted_at) values (?, ?, ?, ?, ?)",
                      [(run_id, "raw.erasure_requests", "erasure_requests", n, now())])
     return n
@@ -475,7 +449,7 @@ def _carry_out(wh, report: ErasureReport, days: int) -> ErasureReport:
     listed = _listed(wh)
     hashes = sorted({(t, identifier_hash(key, t, v)) for t, v in identifiers} - listed)
     with wh.transaction():
-        _insert_many(wh, "insert into privacy.erased_identifiers (identifier_type, identifier_hash, "
+        wh.executemany("insert into privacy.erased_identifiers (identifier_type, identifier_hash, "
                          "erasure_run_id, suppressed_at) values (?, ?, ?, ?)",
                      [(t, h, report.run_id, at) for t, h in hashes])
         # the requests first: they are found through the base model, which the next step cleans
@@ -483,7 +457,7 @@ def _carry_out(wh, report: ErasureReport, days: int) -> ErasureReport:
                                     {v for _, v in identifiers})
         report.deleted = _delete_everywhere(wh, tables, report.run_id, customers, identifiers)
         report.deleted["raw.erasure_requests"] = requests
-        _insert_many(wh, "insert into privacy.erasure_outcomes (request_id, identifier_type, requested_at, "
+        wh.executemany("insert into privacy.erasure_outcomes (request_id, identifier_type, requested_at, "
                          "outcome, erasure_run_id, customers_erased, identifiers_suppressed, "
                          "audiences_notified, syncs_to_forward, files_rewritten, completed_at) "
                          "values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",

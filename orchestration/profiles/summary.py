@@ -5,14 +5,14 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+from orchestration.engines.dialect import table_exists_sql
+
 Query = Callable[[str, str], list[tuple]]
 DISTRIBUTIONS = ("lifecycle_stage", "rfm_group", "preferred_channel", "member_tier")
 
 
 def _exists(query: Query, target: str, table: str) -> bool:
-    rows = query(target, "select count(*) from information_schema.tables"
-                         f" where table_schema = 'marts' and table_name = '{table}'")
-    return bool(rows and rows[0][0])
+    return bool(query(target, table_exists_sql(target, "marts", table)))
 
 
 def profiles_summary(query: Query, target: str) -> list[str]:

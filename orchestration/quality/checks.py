@@ -8,6 +8,7 @@ import dagster as dg
 import yaml
 
 from orchestration import config
+from orchestration.engines.dialect import epoch_seconds, regexp_like
 from orchestration.ingest.contract import load_contract
 from orchestration.observability.alerts import send_alert
 from orchestration.quality.gx_runner import SUITES_DIR, validate
@@ -21,16 +22,18 @@ _LOADED_DAY = ("((extract(year from _loaded_at) * 12 + extract(month from _loade
                " + extract(day from _loaded_at))")
 
 
-def _days_after_load(col: str) -> str:
+def _days_after_load(col: str, target: str) -> str:
     iso_day = (f"((cast(substring({col}, 1, 4) as integer) * 12"
                f" + cast(substring({col}, 6, 2) as integer)) * 31"
                f" + cast(substring({col}, 9, 2) as integer))")
-    return (f"case when {col} ~ '^[0-9]{{4}}-[0-9]{{2}}-[0-9]{{2}}' then {iso_day} - {_LOADED_DAY}"
-            f" when {col} ~ '^[0-9]{{12,13}}$' then floor(cast({col} as bigint) / 86400000.0)"
-            f" - floor(extract(epoch from _loaded_at) / 86400) end as {col}__days_after_load")
+    is_iso = regexp_like(target, col, "^[0-9]{4}-[0-9]{2}-[0-9]{2}")
+    is_epoch_ms = regexp_like(target, col, "^[0-9]{12,13}$")
+    return (f"case when {is_iso} then {iso_day} - {_LOADED_DAY}"
+            f" when {is_epoch_ms} then floor(cast({col} as bigint) / 86400000.0)"
+            f" - floor({epoch_seconds(target, '_loaded_at')} / 86400) end as {col}__days_after_load")
 
 
-def latest_batch_sql(source: str) -> str:
+def latest_batch_sql(source: str, target: str) -> str:
     """The newest batch of a raw source, parsed lines only, with typed helper columns:
     <timestamp>__days_after_load (positive: later than the load, so suites bound time
     relative to the load, never by a calendar year) and <decimal>__number."""
@@ -40,10 +43,10 @@ def latest_batch_sql(source: str) -> str:
     helpers = []
     for col, c in spec.columns.items():
         if c.get("type") == "timestamp":
-            helpers.append(_days_after_load(col))
+            helpers.append(_days_after_load(col, target))
         elif c.get("type") == "decimal":
-            helpers.append(f"case when {col} ~ '^-?[0-9]+([.][0-9]+)?$' then cast({col} as"
-                           f" decimal(18, 2)) end as {col}__number")
+            helpers.append(f"case when {regexp_like(target, col, '^-?[0-9]+([.][0-9]+)?$')}"
+                           f" then cast({col} as decimal(18, 2)) end as {col}__number")
     cols = ", ".join([*spec.columns, *helpers])
     table = source_relation(source)
     return (f"select {cols} from {table} where _load_error is null and _batch_id ="
@@ -65,7 +68,7 @@ def _check(entry: dict) -> dg.AssetChecksDefinition:
     @dg.asset_check(asset=key, name=f"gx_{suite}", blocking=entry.get("blocking", False),
                     description=f"Great Expectations suite expectations/{suite}.json")
     def _run(context: dg.AssetCheckExecutionContext) -> dg.AssetCheckResult:
-        sql = latest_batch_sql(key.path[-1]) if rows == "latest_batch" else rows_sql(rows)
+        sql = latest_batch_sql(key.path[-1], config.target()) if rows == "latest_batch" else rows_sql(rows)
         if rows == "latest_batch" and not _has_rows(sql):
             # a source that has delivered nothing yet (or only unparseable lines, which
             # staging quarantines) has no batch to judge: it must not stop the other sources

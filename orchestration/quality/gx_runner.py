@@ -2,7 +2,8 @@
 
 The route depends on the engine: on PostgreSQL, GX's SQL datasource validates in the
 warehouse (a query asset); on DuckDB, GX 1.x's SQL datasource fails through duckdb-engine,
-so the query result goes to GX's pandas datasource. Either way the suite, the checkpoint and
+and on Spark a session in this process would lock dbt out of the metastore, so the query
+result goes to GX's pandas datasource. Either way the suite, the checkpoint and
 the Data Docs are the same; Data Docs are built into target/gx/ (CDP_DBT_TARGET_DIR) (offline, a local folder)."""
 
 from __future__ import annotations
@@ -51,7 +52,12 @@ def _pg_url() -> str:
     return f"postgresql+psycopg2://{auth}@{host}:{port}/{db}"
 
 
-def _duckdb_frame(sql: str):
+def _frame(sql: str, target: str):
+    """The rows of `sql` as a pandas frame (DuckDB's file read-only; Spark's shared session)."""
+    if target == "spark":
+        from orchestration.engines import spark
+
+        return spark.connect().execute(sql).df()
     import duckdb
 
     con = duckdb.connect(str(config.duckdb_path()), read_only=True, config=config.duckdb_config())
@@ -94,7 +100,7 @@ def validate(suite_name: str, sql: str, target: str, build_docs: bool = True) ->
     else:
         source = context.data_sources.add_pandas(source_name)
         batch_definition = source.add_dataframe_asset(name).add_batch_definition_whole_dataframe("all")
-        batch_parameters = {"dataframe": _duckdb_frame(sql)}
+        batch_parameters = {"dataframe": _frame(sql, target)}
     definition = context.validation_definitions.add(
         gx.ValidationDefinition(name=source_name, data=batch_definition, suite=suite))
     actions = [UpdateDataDocsAction(name="data_docs")] if build_docs else []

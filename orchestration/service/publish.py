@@ -101,6 +101,8 @@ def _fetch(wh, target: str, sql: str) -> pa.Table:
     """A query's result as an Arrow table, typed even when empty."""
     if target == "duckdb":
         return wh.con.sql(sql).to_arrow_table()
+    if target == "spark":
+        return wh.execute(sql).arrow()
     from psycopg.postgres import types
 
     cur = wh.execute(sql)

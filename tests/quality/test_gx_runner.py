@@ -15,14 +15,14 @@ def test_suites_pass_good_batches_and_catch_planted_errors(target, sample, tmp_p
     landing = copy_landing(sample["landing"], tmp_path / "landing", batches=["2026-11-18"])
     warehouses.load(landing, target)
     with warehouses.active():
-        good = validate("raw_crm_members", latest_batch_sql("crm_members"), target, build_docs=False)
-        shop = validate("raw_shop_orders", latest_batch_sql("shop_orders"), target, build_docs=False)
+        good = validate("raw_crm_members", latest_batch_sql("crm_members", target), target, build_docs=False)
+        shop = validate("raw_shop_orders", latest_batch_sql("shop_orders", target), target, build_docs=False)
     assert good.success and good.evaluated >= 6, good.failed
     assert shop.success, shop.failed
     _bad_crm_batch(landing / "crm_members" / "2026-11-21.csv")
     warehouses.load(landing, target)
     with warehouses.active():
-        bad = validate("raw_crm_members", latest_batch_sql("crm_members"), target, build_docs=False)
+        bad = validate("raw_crm_members", latest_batch_sql("crm_members", target), target, build_docs=False)
     assert not bad.success
     assert any("match_regex" in f and "mobile" in f for f in bad.failed)
     assert any("compound_columns_to_be_unique" in f for f in bad.failed)
@@ -62,7 +62,7 @@ def test_every_source_checks_clean_data_with_the_clock_ten_years_ahead(target, t
         year = warehouses.query(target, "select max(substring(ordered_at, 1, 4))"
                                         f" from {source_relation('shop_orders')}")[0][0]
         assert year > "2030"  # a calendar bound (the old 2000..2030) would fail this batch
-        results = {s: validate(suite, latest_batch_sql(s), target, build_docs=False)
+        results = {s: validate(suite, latest_batch_sql(s, target), target, build_docs=False)
                    for s, suite in raw_checks.items()}
     failed = {s: r.failed for s, r in results.items() if not r.success}
     assert not failed
@@ -70,6 +70,6 @@ def test_every_source_checks_clean_data_with_the_clock_ten_years_ahead(target, t
     with warehouses.active():
         warehouses.query(target, f"update {source_relation('shop_orders')}"
                                  " set _loaded_at = _loaded_at - interval '3653 days' returning 1")
-        stale = validate("raw_shop_orders", latest_batch_sql("shop_orders"), target,
+        stale = validate("raw_shop_orders", latest_batch_sql("shop_orders", target), target,
                          build_docs=False)
     assert any("ordered_at__days_after_load" in f for f in stale.failed)
