@@ -1,22 +1,22 @@
 """Issue #10: the project on Apache Spark (dbt-spark, a local session, Parquet tables) gives
-the answers DuckDB gives. One small sample runs through the whole Dagster pipeline on both
-(load, dbt, Great Expectations checks, predictive tags, the serving copy, the summary);
-every relation the project builds is compared row for row, dbt's unit tests run on Spark,
-and erasure and retention delete the same rows."""
+the answers DuckDB gives. One small sample is loaded and built on both, then the run's
+Python steps (predictive tags, serving copy, summary) run on each; every relation the project
+builds is compared row for row, dbt's unit tests run on Spark, the Great Expectations suites
+judge both alike, and erasure and retention delete the same rows."""
 
 from __future__ import annotations
 
 import datetime
 import decimal
 import json
-import re
+import os
 from datetime import date
 
 import duckdb
 import pytest
 
 from orchestration import config, pipeline
-from orchestration.dbt.runner import run_dbt
+from orchestration.dbt.runner import PRODUCTION_BUILD, run_dbt
 from orchestration.synthetic.generator import generate
 from tests.conftest import Warehouses
 from tests.truth import RECONCILIATION_SQL, assert_reconciled
@@ -41,21 +41,36 @@ RUN_COLUMNS_OF = {
 
 @pytest.fixture(scope="module")
 def engines(tmp_path_factory):
-    """The sample through the Dagster pipeline on DuckDB and on Spark. The Great Expectations
-    checks are left out of these runs (they split dbt's step in two, a minute of Spark's time):
-    test_great_expectations_suites_judge_spark_as_duckdb runs their suites."""
+    """The sample loaded and built on DuckDB and on Spark (there with every dbt unit test),
+    then the run's Python steps as the Dagster assets call them: the predictive tags'
+    training, the serving copy, the summary. `tianwen run --target spark` (Dagster, with the
+    Great Expectations checks) was run by hand: its four dbt invocations cost CI minutes."""
     from orchestration.engines import spark
+    from orchestration.ml import job
+    from orchestration.service.publish import publish
 
     root = tmp_path_factory.mktemp("spark")
     generate(root / "landing", root / "truth", quiet=True, **SPARK_SAMPLE)
     wh = Warehouses(root / "duckdb" / "tianwen.duckdb",
                     {"CDP_SPARK_DIR": str(root / "spark"), "CDP_SPARK_SHUFFLE_PARTITIONS": "1",
                      "CDP_TRUTH_DIR": str(root / "truth")})
-    # loaded first, so the load reports can be compared; the runs then find nothing new
     loads = {target: wh.load(root / "landing", target) for target in ("duckdb", "spark")}
-    summaries = {target: wh.run(root / "landing", target) for target in ("duckdb", "spark")}
+    summaries = {}
+    with wh.active():
+        for target in ("duckdb", "spark"):
+            # the production build; on Spark with dbt's unit tests, in one session
+            run_dbt(["build"] if target == "spark" else PRODUCTION_BUILD, target, quiet=True)
+            job.run(target)
+            publish(target)
+            summaries[target] = pipeline.summary(target)
+        artifacts = config.dbt_target_dir() / "spark"
+        unit_tests = {
+            "declared": set(json.loads((artifacts / "manifest.json").read_text())["unit_tests"]),
+            "ran": {r["unique_id"]: r["status"]
+                    for r in json.loads((artifacts / "run_results.json").read_text())["results"]
+                    if r["unique_id"].startswith("unit_test.")}}
     yield {"root": root, "wh": wh, "env": wh.env, "loads": loads, "summaries": summaries,
-           "truth": json.loads((root / "truth" / "manifest.json").read_text())}
+           "unit_tests": unit_tests, "truth": json.loads((root / "truth" / "manifest.json").read_text())}
     spark.release()  # the session the queries below started
 
 
@@ -64,7 +79,7 @@ def rebuilt(engines):
     """After the comparisons: the staged erasure requests carried out on both warehouses, then
     on Spark, with a retention window, the base models erasure touched rebuilt (their pre-hooks
     purge old events and erase the suppressed identifiers' raw rows) with what counts their
-    rows; then reconciliation's dbt tests and every dbt unit test."""
+    rows and reconciliation's dbt tests."""
     from orchestration.privacy import erasure
 
     wh = engines["wh"]
@@ -76,18 +91,10 @@ def rebuilt(engines):
     days = (date.today() - SPARK_SAMPLE["end_date"]).days + 1  # the sample's first day is past it
     with wh.active(), pytest.MonkeyPatch.context() as mp:
         mp.setenv("CDP_EVENT_RETENTION_DAYS", str(days))
-        run_dbt(["run", "--select", "base_web__events base_app__events base_channels__engagements"
-                 " base_privacy__consent_events base_privacy__erasure_requests quarantined_rows"
-                 " source_reconciliation"], "spark", quiet=True)
-        # dbt build runs only the unit tests of the models it builds
-        run_dbt(["test", "--select", "test_type:unit source_reconciliation"], "spark", quiet=True)
-        artifacts = config.dbt_target_dir() / "spark"
-        unit_tests = {
-            "declared": set(json.loads((artifacts / "manifest.json").read_text())["unit_tests"]),
-            "ran": {r["unique_id"]: r["status"]
-                    for r in json.loads((artifacts / "run_results.json").read_text())["results"]
-                    if r["unique_id"].startswith("unit_test.")}}
-    return {"erasure": reports, "unit_tests": unit_tests}
+        run_dbt(["build", "--exclude-resource-type", "unit_test", "--select",
+                 "base_web__events base_app__events base_channels__engagements base_privacy__consent_events"
+                 " base_privacy__erasure_requests quarantined_rows source_reconciliation"], "spark", quiet=True)
+    return {"erasure": reports}
 
 
 def _relations(duckdb_path: str) -> dict[str, list[str]]:
@@ -142,16 +149,38 @@ def pipeline_query(engines, target: str, sqls: list[str]) -> list[list[tuple]]:
         return [pipeline.query(target, sql) for sql in sqls]
 
 
-def _without_run(summary: str) -> str:
-    return re.sub(r"Dagster run [0-9a-f-]+", "Dagster run <id>", summary.split("landing files or lines")[0])
-
-
-def test_the_dagster_run_on_spark_prints_what_it_prints_on_duckdb(engines):
-    """The same code location on both: checks, predictive tags and summary included."""
+def test_the_run_s_python_steps_on_spark_do_what_they_do_on_duckdb(engines):
+    """Training on Spark's feature mart writes DuckDB's scores and metrics; the summary's every
+    section reads the same through the shared session."""
     duck, spark = engines["summaries"]["duckdb"], engines["summaries"]["spark"]
-    assert "Tianwen summary (spark)" in spark
-    assert "predictive tags (latest training run, validation):" in spark  # trained on Spark
-    assert _without_run(spark).replace("(spark)", "(duckdb)") == _without_run(duck)
+    assert "Tianwen summary (spark)" in spark and "golden profiles" in spark
+    assert spark.replace("(spark)", "(duckdb)") == duck
+    sqls = ["select customer_id, churn_risk_score, purchase_propensity_30d, cluster_id, cluster_name"
+            " from ml.customer_scores",
+            "select model_name, training_rows, validation_rows, positive_rate, auc, brier_score"
+            " from ml.model_runs",
+            "select cluster_id, cluster_name, customers, avg_recency_days, avg_purchases, avg_spend"
+            " from ml.cluster_profiles"]
+    scores = {target: [_sorted_rows(rows) for rows in pipeline_query(engines, target, sqls)]
+              for target in ("duckdb", "spark")}
+    assert all(scores["spark"]) and scores["spark"] == scores["duckdb"]
+
+
+def test_dbt_gets_spark_to_itself_and_the_cli_s_environment(engines):
+    """What the dbt asset does before dbt starts (orchestration/dbt/assets.py)."""
+    from orchestration.dbt.runner import dbt_environment, hand_over
+    from orchestration.engines import spark
+
+    with engines["wh"].active():
+        assert pipeline.query("spark", "select 1") == [(1,)]
+        assert spark._shared is not None and spark._shared.alive
+        hand_over("spark")
+        assert spark._shared is None  # the metastore is free for dbt's session
+        assert "CDP_SPARK_RAW_DIR" not in engines["env"]
+        with dbt_environment():
+            assert os.environ["CDP_SPARK_RAW_DIR"] == str(config.spark_raw_dir())
+            assert os.path.isabs(os.environ["CDP_SPARK_RAW_DIR"])
+        assert os.environ.get("CDP_SPARK_RAW_DIR") != str(config.spark_raw_dir())
 
 
 def test_the_serving_copy_from_spark_holds_what_duckdb_s_holds(engines):
@@ -265,7 +294,7 @@ def test_retention_and_erasure_delete_raw_rows_on_spark_and_account_for_them(eng
         assert landed == ledger - purged_rows - erased_rows, name
 
 
-def test_every_unit_test_passes_on_spark(rebuilt):
-    declared, ran = rebuilt["unit_tests"]["declared"], rebuilt["unit_tests"]["ran"]
+def test_every_unit_test_passes_on_spark(engines):
+    declared, ran = engines["unit_tests"]["declared"], engines["unit_tests"]["ran"]
     assert len(declared) >= 15
     assert set(ran) == declared and set(ran.values()) == {"pass"}, ran
