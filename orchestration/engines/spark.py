@@ -322,3 +322,9 @@ if __name__ == "__main__":
     _check_args()
     _serve()
 
+
+
+def query_many(sqls: list[str]) -> list[list[tuple]]:
+    """Each query's rows, through this process's session."""
+    con = connect()
+    return [con.execute(sql).fetchall() for sql in sqls]
