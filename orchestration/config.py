@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import re
 from pathlib import Path
@@ -137,3 +138,18 @@ def dbt_env() -> dict[str, str]:
     env["CDP_SPARK_DIR"] = str(spark_dir())
     env["CDP_SPARK_RAW_DIR"] = str(spark_raw_dir())
     return env
+
+
+@contextlib.contextmanager
+def environment(**values: str):
+    """os.environ with `values` set while the block runs, restored afterwards."""
+    before = {k: os.environ.get(k) for k in values}
+    os.environ.update(values)
+    try:
+        yield
+    finally:
+        for key, value in before.items():
+            if value is None:
+                os.environ.pop(key, None)
+            else:
+                os.environ[key] = value

@@ -8,7 +8,6 @@ are the building blocks the assets (and the tests) call."""
 
 from __future__ import annotations
 
-import contextlib
 import os
 from pathlib import Path
 
@@ -81,21 +80,6 @@ def summary(target: str) -> str:
     return _summary(target)
 
 
-@contextlib.contextmanager
-def _settings(**values: str):
-    """The run's settings as the assets read them (CDP_* variables), restored afterwards."""
-    before = {k: os.environ.get(k) for k in values}
-    os.environ.update(values)
-    try:
-        yield
-    finally:
-        for key, value in before.items():
-            if value is None:
-                os.environ.pop(key, None)
-            else:
-                os.environ[key] = value
-
-
 def dagster_home() -> Path:
     home = Path(os.environ.get("DAGSTER_HOME") or config.PROJECT_DIR / ".dagster_home")
     home.mkdir(parents=True, exist_ok=True)
@@ -132,7 +116,7 @@ def materialize_all(landing: Path, target: str, quiet: bool = False, gx_checks: 
         config.pg_conninfo()
     else:
         config.duckdb_config()
-    with _settings(CDP_LANDING_DIR=str(Path(landing).resolve()), CDP_TARGET=target,
+    with config.environment(CDP_LANDING_DIR=str(Path(landing).resolve()), CDP_TARGET=target,
                    DAGSTER_HOME=str(dagster_home())):
         _prepare_once(target)
         from orchestration.definitions import defs

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import contextlib
 import os
 import subprocess
 import sys
@@ -28,21 +27,10 @@ def dbt_args(command: list[str], target: str) -> list[str]:
             "--target-path", str(config.dbt_target_dir() / target)]
 
 
-@contextlib.contextmanager
 def dbt_environment():
     """os.environ as dbt needs it (config.dbt_env(): paths made absolute, telemetry off) while
     the block runs: for dagster-dbt, which starts dbt with this process's environment."""
-    changed = {k: v for k, v in config.dbt_env().items() if os.environ.get(k) != v}
-    before = {k: os.environ.get(k) for k in changed}
-    os.environ.update(changed)
-    try:
-        yield
-    finally:
-        for key, value in before.items():
-            if value is None:
-                os.environ.pop(key, None)
-            else:
-                os.environ[key] = value
+    return config.environment(**{k: v for k, v in config.dbt_env().items() if os.environ.get(k) != v})
 
 
 def hand_over(target: str) -> None:
