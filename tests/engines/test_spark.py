@@ -4,7 +4,6 @@ project builds is compared row for row, and dbt's unit tests run on Spark."""
 
 from __future__ import annotations
 
-import contextlib
 import datetime
 import decimal
 import json
@@ -35,14 +34,6 @@ RUN_COLUMNS_OF = {
 }
 
 
-@contextlib.contextmanager
-def _settings(env: dict[str, str]):
-    with pytest.MonkeyPatch.context() as mp:
-        for key, value in env.items():
-            mp.setenv(key, value)
-        yield
-
-
 @pytest.fixture(scope="module")
 def engines(tmp_path_factory):
     """The sample loaded and built on DuckDB and on Spark; the settings that reach both."""
@@ -51,7 +42,7 @@ def engines(tmp_path_factory):
     env = {"CDP_DUCKDB_PATH": str(root / "duckdb" / "tianwen.duckdb"),
            "CDP_SPARK_DIR": str(root / "spark"), "CDP_SPARK_SHUFFLE_PARTITIONS": "1"}
     loads = {}
-    with _settings(env):
+    with config.environment(**env):
         for target in ("duckdb", "spark"):
             loads[target] = pipeline.load(root / "landing", target, quiet=True)
         pipeline.build("duckdb", quiet=True)
@@ -106,7 +97,7 @@ def test_spark_loads_every_file_once_with_the_same_accounting(engines):
     assert spark.count("loaded") == duck.count("loaded") == 30
     assert (spark.rows, spark.malformed) == (duck.rows, duck.malformed)
     assert spark.malformed > 0  # the sample plants unparseable lines
-    with _settings(engines["env"]):
+    with config.environment(**engines["env"]):
         again = pipeline.load(engines["root"] / "landing", "spark", quiet=True)
     assert again.count("loaded") == 0 and again.count("skipped") == 30
 
@@ -124,7 +115,7 @@ def test_every_landed_row_is_accounted_for_on_spark(engines):
 
 
 def pipeline_query(engines, target: str, sqls: list[str]) -> list[list[tuple]]:
-    with _settings(engines["env"]):
+    with config.environment(**engines["env"]):
         if target == "spark":
             from orchestration.engines import spark
 
@@ -167,7 +158,7 @@ def test_retention_purges_raw_rows_on_spark_and_accounts_for_them(engines):
     sample's first day are past a retention cutoff one day after it."""
     days = (date.today() - SPARK_SAMPLE["end_date"]).days + 1
     env = {**engines["env"], "CDP_EVENT_RETENTION_DAYS": str(days)}
-    with _settings(env):
+    with config.environment(**env):
         # the event sources' base models (whose pre-hooks purge) and what counts their rows;
         # the assertions below check what reconciliation's dbt tests check
         run_dbt(["run", "--select", "base_web__events base_app__events base_channels__engagements"

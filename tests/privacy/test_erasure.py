@@ -91,9 +91,9 @@ def _run_erasure(warehouses, target: str):
 
         with warehouses.active():
             return erase(target, quiet=True)
-    from orchestration import pipeline
+    from orchestration import config, pipeline
 
-    with warehouses.active(), pipeline._settings(CDP_TARGET=target):
+    with warehouses.active(), config.environment(CDP_TARGET=target):
         pipeline._prepare_once(target)
         from orchestration.definitions import defs
 
