@@ -87,9 +87,10 @@ serve: setup
 pg: setup
 	.venv/bin/python -m orchestration.local_pg
 
+# sqlfluff in two processes: 1:19 instead of 2:10 on two cores (2026-12-06).
 lint: setup
 	.venv/bin/ruff check .
-	CDP_DUCKDB_PATH=:memory: .venv/bin/sqlfluff lint models
+	CDP_DUCKDB_PATH=:memory: .venv/bin/sqlfluff lint models --processes 2
 
 clean:
 	rm -rf target warehouse data .venv .tools

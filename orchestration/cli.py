@@ -12,9 +12,6 @@ from pathlib import Path
 
 from orchestration import config
 
-# What runs on Spark so far (docs/engines.md, "Apache Spark").
-SPARK_COMMANDS = ("generate", "load", "build", "run", "summary", "publish", "erase", "serve")
-
 
 def _parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="tianwen", description=__doc__,
@@ -72,9 +69,6 @@ def main(argv: list[str] | None = None) -> int:
     try:
         target = getattr(args, "target", None) or config.target()
         landing = getattr(args, "landing", None) or config.landing_dir()
-        if target == "spark" and args.command not in SPARK_COMMANDS:
-            raise ValueError(f"`{args.command}` does not run on Spark yet; there, use "
-                             f"{', '.join(SPARK_COMMANDS)} (docs/engines.md)")
         if args.command == "generate":
             manifest = generate(landing, args.truth or config.truth_dir(), people=args.people,
                                 days=args.days, end_date=args.end_date, seed=args.seed)

@@ -17,13 +17,6 @@ def test_postgres_target_without_settings_names_the_variables(monkeypatch, capsy
     assert "CDP_PG_HOST" in err and "CDP_PG_DATABASE" in err
 
 
-@pytest.mark.parametrize("command", [["sync"], ["demo"], ["export-subject", "--identifier", "mobile:13800138000"]])
-def test_commands_not_yet_on_spark_fail_early_and_name_what_runs_there(command, capsys):
-    assert main([*command, "--target", "spark"]) == 2
-    err = capsys.readouterr().err
-    assert "does not run on Spark yet" in err and "load, build, run" in err
-
-
 def test_missing_landing_folder_names_the_fix(tmp_path, monkeypatch, capsys):
     monkeypatch.setenv("CDP_DUCKDB_PATH", str(tmp_path / "wh.duckdb"))
     assert main(["run", "--landing", str(tmp_path / "nowhere")]) == 2

@@ -51,7 +51,8 @@
 {%- endmacro %}
 
 {#- A table's DDL in Spark's terms: text and double precision named as Spark names them,
-    no primary keys (informational only; the writers keep keys unique). -#}
+    no primary keys (informational only; the writers keep keys unique). The same rules for
+    Python's DDL: orchestration.engines.dialect.table_ddl. -#}
 {% macro spark_ddl(statement) -%}
     {%- if not modules.re.match('(?is)^create table', statement) -%}{{ return(statement) }}{%- endif -%}
     {%- set s = modules.re.sub('(?i),\\s*primary key \\([^)]*\\)', '', statement) -%}

@@ -11,7 +11,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from orchestration.activation.config import Sync
-from orchestration.ingest.warehouse import lit, q
+from orchestration.engines.dialect import quote
+from orchestration.ingest.warehouse import lit
 
 # Device identifiers come from the identity graph (a customer may have several: the smallest
 # value is taken, so runs agree); e-mail and mobile from the golden profile.
@@ -26,7 +27,10 @@ class Audience:
     suppressed_by_reason: dict[str, int] = field(default_factory=dict)
 
 
-def audience_sql(sync: Sync) -> str:
+def audience_sql(sync: Sync, dialect: str = "duckdb") -> str:
+    def q(name: str) -> str:
+        return quote(dialect, name)
+
     members = (f"select customer_id from marts.segment_memberships where segment_id = {lit(sync.source.segment)}"
                if sync.source.segment else f"select customer_id from marts.{q(sync.source.model)}")
     columns = sorted(set(sync.fields.values()) | ({"email", "mobile"} & set(sync.identifiers)))
@@ -56,7 +60,7 @@ def audience_sql(sync: Sync) -> str:
 
 def audience(wh, sync: Sync) -> Audience:
     """The sync's sendable members (and how many were suppressed, by reason)."""
-    cur = wh.execute(audience_sql(sync))
+    cur = wh.execute(audience_sql(sync, wh.dialect))
     names = [d[0] for d in cur.description]
     out = Audience(rows=[])
     for values in cur.fetchall():

@@ -42,7 +42,5 @@ def assign(wh, holdout: Holdout, customer_ids: list[str], record: bool = True) -
 
 
 def _insert(wh, rows: list[tuple]) -> None:
-    values = ", ".join(["(?, ?, ?, ?)"] * len(rows))
-    wh.execute("insert into activation.campaign_assignments (campaign_id, customer_id, assignment_group, "
-               f"assigned_at) values {values} on conflict do nothing",
-               [v for row in rows for v in row])
+    wh.upsert("activation.campaign_assignments", ("campaign_id", "customer_id"),
+              ("campaign_id", "customer_id", "assignment_group", "assigned_at"), rows, replace=False)

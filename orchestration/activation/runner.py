@@ -12,8 +12,6 @@ import json
 import logging
 from dataclasses import dataclass, field
 
-import duckdb
-
 from orchestration.activation import consent, holdout, state
 from orchestration.activation.config import Sync
 from orchestration.activation.destinations import Batch, Destination, build
@@ -72,30 +70,16 @@ def _check_columns(wh, sync: Sync) -> None:
 
 @contextlib.contextmanager
 def _one_run_at_a_time(wh, sync: Sync):
-    """Two runs of one sync at once would both send the same diff. DuckDB's single writer
-    already prevents it; on PostgreSQL a session advisory lock per sync does."""
-    if isinstance(wh.con, duckdb.DuckDBPyConnection):
+    """Two runs of one sync at once would both send the same diff: a lock per sync (a lock
+    file beside DuckDB's database or under Spark's directory; a PostgreSQL advisory lock)."""
+    with wh.try_lock(f"tianwen-sync:{sync.sync_id}") as got:
+        if not got:
+            raise RuntimeError(f"sync {sync.name} is already running on this warehouse: wait for it to finish")
         yield
-        return
-    key = f"tianwen-sync:{sync.sync_id}"
-    if not wh.execute("select pg_try_advisory_lock(hashtext(?))", [key]).fetchone()[0]:
-        raise RuntimeError(f"sync {sync.name} is already running on this warehouse: wait for it to finish")
-    try:
-        yield
-    finally:
-        with contextlib.suppress(Exception):
-            wh.execute("select pg_advisory_unlock(hashtext(?))", [key])
 
 
 def run_sync(wh, sync: Sync, dry_run: bool = False, full_resync: bool = False,
              destination: Destination | None = None, sample_size: int = 5) -> SyncResult:
-    from orchestration.engines.spark import SparkConnection
-
-    if isinstance(wh, SparkConnection):  # sync state is upserted and updated in place
-        raise NotImplementedError(
-            f"sync {sync.name}: activation does not run on Spark yet (its state tables need "
-            "upserts and updates, which Parquet tables lack); run syncs from a DuckDB or "
-            "PostgreSQL warehouse (docs/engines.md)")
     with _one_run_at_a_time(wh, sync):
         return _run_sync(wh, sync, dry_run, full_resync, destination, sample_size)
 

@@ -16,9 +16,8 @@ import uuid
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
-import duckdb
-
 from orchestration.config import PROJECT_DIR
+from orchestration.engines import dialect
 
 DDL_MACRO = PROJECT_DIR / "macros" / "activation" / "create_activation_tables.sql"
 ADD, CHANGE, REMOVE = "add", "change", "remove"
@@ -37,7 +36,7 @@ def ddl() -> list[str]:
 
 def ensure_tables(wh) -> None:
     for statement in ddl():
-        wh.execute(statement)
+        wh.execute(dialect.table_ddl(wh.dialect, statement))
 
 
 def row_hash(payload: dict) -> str:
@@ -117,10 +116,11 @@ def commit_batch(wh, sync_id: str, run_id: str, number: int, key: str, ops: list
         upserts = [o for o in outcome.acknowledged if o.op != REMOVE]
         for start in range(0, len(removed), 1000):
             chunk = removed[start:start + 1000]
-            wh.execute(f"delete from activation.sync_state where sync_id = ? and record_key in "
-                       f"({', '.join('?' * len(chunk))})", [sync_id, *chunk])
-        _upsert_state(wh, [(sync_id, o.key, o.row_hash,
-                            json.dumps(o.payload, sort_keys=True) if keep_payload else None, at) for o in upserts])
+            wh.delete("activation.sync_state", f"sync_id = ? and record_key in ({', '.join('?' * len(chunk))})",
+                      [sync_id, *chunk])
+        wh.upsert("activation.sync_state", ("sync_id", "record_key"), STATE_COLUMNS,
+                  [(sync_id, o.key, o.row_hash, json.dumps(o.payload, sort_keys=True) if keep_payload else None, at)
+                   for o in upserts])
         rejected = list(outcome.rejected.items())
         for start in range(0, len(rejected), 1000):
             chunk = rejected[start:start + 1000]
@@ -135,34 +135,7 @@ def commit_batch(wh, sync_id: str, run_id: str, number: int, key: str, ops: list
                     outcome.attempts, at])
 
 
-UPSERT = ("insert into activation.sync_state (sync_id, record_key, row_hash, payload, acknowledged_at) {rows} "
-          "on conflict (sync_id, record_key) do update set row_hash = excluded.row_hash, "
-          "payload = excluded.payload, acknowledged_at = excluded.acknowledged_at")
-
-
-def _upsert_state(wh, rows: list[tuple]) -> None:
-    if not rows:
-        return
-    if isinstance(wh.con, duckdb.DuckDBPyConnection):
-        # DuckDB binds thousands of parameters slowly: hand it the rows as one Arrow table
-        import pyarrow as pa
-
-        names = ["sync_id", "record_key", "row_hash", "payload", "acknowledged_at"]
-        table = pa.table({n: [r[i] for r in rows] for i, n in enumerate(names)},
-                         schema=pa.schema([(n, pa.timestamp("us") if n == "acknowledged_at" else pa.string())
-                                           for n in names]))
-        wh.con.register("_sync_state_batch", table)
-        try:
-            wh.execute(UPSERT.format(rows="select * from _sync_state_batch"))
-        finally:
-            wh.con.unregister("_sync_state_batch")
-        return
-    for start in range(0, len(rows), 1000):
-        chunk = rows[start:start + 1000]
-        wh.execute(UPSERT.format(rows="values " + ", ".join(["(?, ?, ?, ?, ?)"] * len(chunk))),
-                   [v for row in chunk for v in row])
-
-
+STATE_COLUMNS = ("sync_id", "record_key", "row_hash", "payload", "acknowledged_at")
 RUN_COLUMNS = ("audience_rows", "suppressed_rows", "held_out_rows", "rows_added", "rows_removed",
                "rows_changed", "rows_rejected", "batches")
 
@@ -170,8 +143,7 @@ RUN_COLUMNS = ("audience_rows", "suppressed_rows", "held_out_rows", "rows_added"
 def start_run(wh, sync_id: str, destination_type: str, dry_run: bool, full_resync: bool) -> str:
     run_id = uuid.uuid4().hex
     # a run of this sync still marked running died (killed, machine lost): say so
-    wh.execute("update activation.sync_runs set status = 'abandoned' where sync_id = ? and status = 'running'",
-               [sync_id])
+    wh.update("activation.sync_runs", {"status": "abandoned"}, "sync_id = ? and status = 'running'", [sync_id])
     wh.execute("insert into activation.sync_runs (run_id, sync_id, destination_type, started_at, status, "
                "is_dry_run, is_full_resync) values (?, ?, ?, ?, 'running', ?, ?)",
                [run_id, sync_id, destination_type, now(), dry_run, full_resync])
@@ -179,7 +151,7 @@ def start_run(wh, sync_id: str, destination_type: str, dry_run: bool, full_resyn
 
 
 def finish_run(wh, run_id: str, status: str, counts: dict[str, int], message: str | None = None) -> None:
-    sets = ", ".join(f"{c} = ?" for c in RUN_COLUMNS)
-    wh.execute(f"update activation.sync_runs set finished_at = ?, status = ?, message = ?, {sets} "
-               "where run_id = ?",
-               [now(), status, message, *(counts.get(c, 0) for c in RUN_COLUMNS), run_id])
+    wh.update("activation.sync_runs",
+              {"finished_at": now(), "status": status, "message": message,
+               **{c: counts.get(c, 0) for c in RUN_COLUMNS}},
+              "run_id = ?", [run_id])

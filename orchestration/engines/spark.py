@@ -100,6 +100,7 @@ class SparkConnection:
     """One Spark session in a child process, driven over its standard input and output."""
 
     placeholder = "?"
+    dialect = "spark"
 
     def __init__(self, settings: dict[str, str]):
         self.settings = settings
@@ -166,8 +167,7 @@ class SparkConnection:
     def scratch(self, name: str, columns: dict[str, str], rows) -> None:
         """A temporary view `name` in this session holding `rows` (replaced on each call)."""
         rows = [tuple(r) for r in rows]
-        typed = ", ".join(f"cast({c} as {'string' if t.startswith('varchar') else t}) as {c}"
-                          for c, t in columns.items())
+        typed = ", ".join(f"cast({c} as {_spark_type(t)}) as {c}" for c, t in columns.items())
         if not rows:
             nulls = ", ".join(f"null as {c}" for c in columns)
             self.execute(f"create or replace temporary view {name} as select {typed}"
@@ -182,18 +182,70 @@ class SparkConnection:
         """Every table of the catalog (no views), with its lower-case column names."""
         return self._call(("tables",))
 
+    def columns(self, table: str) -> dict[str, str]:
+        """The table's columns in order, with their Spark types."""
+        rows = self.execute(f"describe table {table}").fetchall()
+        out = {}
+        for name, data_type, *_ in rows:
+            if not name or name.startswith("#"):  # partitioning and details follow a blank row
+                break
+            out[name] = data_type
+        return out
+
+    def _rewrite(self, table: str, select: str, params=None) -> None:
+        """Replace the table's rows with what `select` returns, through a work table: Spark
+        cannot overwrite a table it is reading."""
+        work = f"{table}__keep"  # as the spark_delete macro names it
+        self.execute(f"drop table if exists {work}")
+        self.execute(f"create table {work} using parquet as {select}", params)
+        self.execute(f"insert overwrite table {table} select * from {work}")
+        self.execute(f"drop table {work}")
+
     def delete(self, table: str, where: str | None = None, params=None) -> None:
         """`delete from <table> [where <where>]` on a table that has no delete."""
         if where is None:
             self.execute(f"truncate table {table}")
             return
-        work = f"{table}__keep"  # as the spark_delete macro names it
-        self.execute(f"drop table if exists {work}")
         # a row stays unless the condition is true, as delete decides
-        self.execute(f"create table {work} using parquet as select * from {table}"
-                     f" where not coalesce(({where}), false)", params)
-        self.execute(f"insert overwrite table {table} select * from {work}")
-        self.execute(f"drop table {work}")
+        self._rewrite(table, f"select * from {table} where not coalesce(({where}), false)", params)
+
+    def update(self, table: str, values: dict, where: str, params=()) -> None:
+        """`update ... set ... where ...` as a rewrite: each set column becomes `case when`."""
+        select, args = [], []
+        for column, data_type in self.columns(table).items():
+            if column in values:
+                select.append(f"case when coalesce(({where}), false) then cast(? as {_spark_type(data_type)})"
+                              f" else {column} end as {column}")
+                args += [*params, values[column]]
+            else:
+                select.append(column)
+        self._rewrite(table, f"select {', '.join(select)} from {table}", args)
+
+    def upsert(self, table: str, keys: tuple[str, ...], columns: tuple[str, ...], rows,
+               replace: bool = True) -> None:
+        """As the warehouses' `insert ... on conflict`: the rows go to a temporary view, then
+        either replace their keys' rows (one rewrite) or only the new keys are appended."""
+        rows = [tuple(r) for r in rows]
+        if not rows:
+            return
+        types = self.columns(table)
+        self.scratch("_upsert_rows", {c: types[c] for c in columns}, rows)
+        new = ", ".join(f"u.{c}" if c in columns else f"cast(null as {_spark_type(t)}) as {c}"
+                        for c, t in types.items())
+        on = " and ".join(f"t.{k} = u.{k}" for k in keys)
+        if replace:
+            self._rewrite(table, f"select t.* from {table} as t left anti join _upsert_rows as u on {on}"
+                                 f" union all select {new} from _upsert_rows as u")
+        else:
+            self.execute(f"insert into {table} select {new} from _upsert_rows as u"
+                         f" left anti join {table} as t on {on}")
+
+    def try_lock(self, name: str):
+        """A lock file under the Spark directory: one holder among this machine's processes
+        (the Python steps run beside the local session)."""
+        from orchestration.ingest.warehouse import file_lock
+
+        return file_lock(config.spark_dir() / "locks", name)
 
     @contextlib.contextmanager
     def transaction(self):
@@ -244,6 +296,11 @@ def release() -> None:
 
 
 atexit.register(release)
+
+
+def _spark_type(data_type: str) -> str:
+    """A column type as a cast names it (Spark casts to string, not to varchar(n))."""
+    return "string" if re.match(r"(?i)(var)?char\b", data_type) else data_type
 
 
 def _naive_utc(table):
@@ -312,6 +369,12 @@ def _serve() -> None:
         session.stop()
 
 
+def query_many(sqls: list[str]) -> list[list[tuple]]:
+    """Each query's rows, through this process's session."""
+    con = connect()
+    return [con.execute(sql).fetchall() for sql in sqls]
+
+
 def _check_args() -> None:
     if sys.argv[1:] != ["--serve"]:
         raise SystemExit("usage: python -m orchestration.engines.spark --serve (started by "
@@ -321,10 +384,3 @@ def _check_args() -> None:
 if __name__ == "__main__":
     _check_args()
     _serve()
-
-
-
-def query_many(sqls: list[str]) -> list[list[tuple]]:
-    """Each query's rows, through this process's session."""
-    con = connect()
-    return [con.execute(sql).fetchall() for sql in sqls]

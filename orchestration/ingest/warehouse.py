@@ -68,6 +68,7 @@ class Warehouse:
     """What the loader needs from a warehouse. Subclasses connect, lock and append."""
 
     placeholder = "?"
+    dialect = "duckdb"  # whose SQL `execute` takes (orchestration/engines/dialect.py)
 
     def __init__(self):
         self.con = None
@@ -106,6 +107,30 @@ class Warehouse:
     def delete(self, table: str, where: str | None = None, params=None) -> None:
         """`delete from <table> [where <where>]`: one call on every engine (Spark rewrites)."""
         self.execute(f"delete from {table}" + (f" where {where}" if where else ""), params)
+
+    def upsert(self, table: str, keys: tuple[str, ...], columns: tuple[str, ...], rows,
+               replace: bool = True) -> None:
+        """Insert `rows` (tuples in `columns`' order); a row whose `keys` are already there
+        replaces that row (`replace`) or is skipped. Keys are unique within `rows`."""
+        rows = [tuple(r) for r in rows]
+        for start in range(0, len(rows), 1000):
+            chunk = rows[start:start + 1000]
+            marks = "(" + ", ".join("?" for _ in columns) + ")"
+            self.execute(f"insert into {table} ({', '.join(columns)}) values "
+                         + ", ".join(marks for _ in chunk) + _on_conflict(keys, columns, replace),
+                         [v for row in chunk for v in row])
+
+    def update(self, table: str, values: dict, where: str, params=()) -> None:
+        """`update <table> set <column> = <value>, ... where <where>`: Spark rewrites."""
+        self.execute(f"update {table} set {', '.join(f'{c} = ?' for c in values)} where {where}",
+                     [*values.values(), *params])
+
+    @contextlib.contextmanager
+    def try_lock(self, name: str):
+        """Yields whether this connection got the lock `name`, held until the block ends:
+        false while another holder has it."""
+        raise NotImplementedError
+        yield  # pragma: no cover
 
     @contextlib.contextmanager
     def transaction(self):
@@ -160,9 +185,30 @@ class DuckDBWarehouse(Warehouse):
         if rows:
             self.con.executemany(sql, rows)
 
+    def upsert(self, table: str, keys: tuple[str, ...], columns: tuple[str, ...], rows,
+               replace: bool = True) -> None:
+        rows = [tuple(r) for r in rows]
+        if not rows:
+            return
+        # DuckDB binds thousands of parameters slowly: it reads the rows as one Arrow table
+        import pyarrow as pa
+
+        batch = pa.table({c: [r[i] for r in rows] for i, c in enumerate(columns)})
+        self.con.register("_upsert_rows", batch)
+        try:
+            self.con.execute(f"insert into {table} ({', '.join(columns)}) select * from _upsert_rows"
+                             + _on_conflict(keys, columns, replace))
+        finally:
+            self.con.unregister("_upsert_rows")
+
     def append(self, source: Source, table: str) -> None:
         cols = ", ".join(q(c) for c in raw_columns(source))
         self.con.execute(f"insert into raw.{q(source.name)} ({cols}) select {cols} from {table}")
+
+    def try_lock(self, name: str):
+        """A lock file beside the database: DuckDB's own lock keeps other processes out, not
+        another connection or thread of this one."""
+        return file_lock(self.path.with_name(self.path.name + ".locks"), name)
 
     @contextlib.contextmanager
     def exclusive(self):
@@ -181,6 +227,30 @@ class DuckDBWarehouse(Warehouse):
             fh.close()
 
 
+def _on_conflict(keys: tuple[str, ...], columns: tuple[str, ...], replace: bool) -> str:
+    if not replace:
+        return f" on conflict ({', '.join(keys)}) do nothing"
+    sets = ", ".join(f"{c} = excluded.{c}" for c in columns if c not in keys)
+    return f" on conflict ({', '.join(keys)}) do update set {sets}"
+
+
+@contextlib.contextmanager
+def file_lock(folder: Path, name: str):
+    """Yields whether the lock `name` (a file in `folder`) was free; it is held until the
+    block ends. Separate opens conflict even within one process."""
+    import hashlib
+
+    folder.mkdir(parents=True, exist_ok=True)
+    with (folder / f"{hashlib.sha256(name.encode()).hexdigest()[:16]}.lock").open("a+") as fh:
+        if not _try_flock(fh):
+            yield False
+            return
+        try:
+            yield True
+        finally:
+            fcntl.flock(fh, fcntl.LOCK_UN)
+
+
 def _try_flock(fh) -> bool:
     try:
         fcntl.flock(fh, fcntl.LOCK_EX | fcntl.LOCK_NB)
@@ -193,6 +263,7 @@ class PostgresWarehouse(Warehouse):
     """The raw schema in PostgreSQL; DuckDB parses, `COPY` writes."""
 
     placeholder = "%s"
+    dialect = "postgres"
 
     def __init__(self, conninfo: str):
         super().__init__()
@@ -223,6 +294,17 @@ class PostgresWarehouse(Warehouse):
                     out.open("rb") as fh:
                 while chunk := fh.read(1 << 20):
                     copy.write(chunk)
+
+    @contextlib.contextmanager
+    def try_lock(self, name: str):
+        """A session advisory lock on the name's hash."""
+        got = self.execute("select pg_try_advisory_lock(hashtext(?))", [name]).fetchone()[0]
+        try:
+            yield got
+        finally:
+            if got:
+                with contextlib.suppress(Exception):
+                    self.execute("select pg_advisory_unlock(hashtext(?))", [name])
 
     @contextlib.contextmanager
     def exclusive(self):

@@ -17,6 +17,7 @@ from pathlib import Path
 
 from orchestration import config
 from orchestration.dbt.project import project_vars, relation
+from orchestration.engines import dialect
 
 PLACEHOLDER = "tianwen_subject_value"
 INPUT_TABLE = "tianwen_subject_input"
@@ -65,8 +66,9 @@ def parse_identifier(text: str) -> tuple[str, str]:
 def normaliser_sql(identifier_type: str, target: str) -> str:
     """`select <the pipeline's normalisation> from <the input table>`, compiled by dbt for `target` (in its own
     process: dbt-duckdb keeps its connection open in the process that ran it)."""
-    from orchestration.dbt.runner import dbt_args
+    from orchestration.dbt.runner import dbt_args, hand_over
 
+    hand_over(target)
     # reads a temporary table: the rules' regular expressions hold '?' and '%', which a
     # driver would take for parameter markers
     inline = (f"select {{{{ tianwen.normalize_identifier('{identifier_type}', '{PLACEHOLDER}') }}}}"
@@ -89,8 +91,7 @@ def export_subject(identifier: str, target: str, out: Path | None = None) -> tup
     normaliser = normaliser_sql(kind, target)
     wh = pipeline.warehouse(target)
     try:
-        wh.execute(f"create temporary table {INPUT_TABLE} ({PLACEHOLDER} varchar)")
-        wh.execute(f"insert into {INPUT_TABLE} values (?)", [value])
+        wh.scratch(INPUT_TABLE, {PLACEHOLDER: "varchar"}, [(value,)])
         normalised = wh.execute(normaliser).fetchone()[0]
         if normalised is None:
             raise SubjectAccessError(f"that value is not a well-formed {kind}")
@@ -156,7 +157,7 @@ def _source_records(wh, target: str, customer_id: str) -> dict[str, list[dict]]:
         spec = sources[source_name]
         marks = ", ".join("?" for _ in record_keys)
         out[source_name] = _rows(wh, f"select * from {relation(spec['staged'], target)}"
-                                     f" where cast({spec['key']} as varchar) in ({marks})",
+                                     f" where {dialect.as_text(target, spec['key'])} in ({marks})",
                                  record_keys)
     return out
 

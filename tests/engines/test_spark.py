@@ -45,7 +45,9 @@ def engines(tmp_path_factory):
     with config.environment(**env):
         for target in ("duckdb", "spark"):
             loads[target] = pipeline.load(root / "landing", target, quiet=True)
-        pipeline.build("duckdb", quiet=True)
+        # DuckDB's models, seeds and snapshots to compare with (its tests run everywhere else)
+        run_dbt(["build", "--exclude-resource-type", "test", "--exclude-resource-type", "unit_test"],
+                "duckdb", quiet=True)
         # the production build plus dbt's unit tests, in one Spark session
         run_dbt(["build"], "spark", quiet=True)
         artifacts = config.dbt_target_dir() / "spark"
@@ -151,6 +153,100 @@ def test_every_unit_test_passes_on_spark(engines):
     declared, ran = engines["unit_tests"]["declared"], engines["unit_tests"]["ran"]
     assert len(declared) >= 15
     assert set(ran) == declared and set(ran.values()) == {"pass"}, ran
+
+
+def _parity_sync(**changes):
+    from orchestration.activation.config import Sync
+
+    return Sync(**{"name": "spark_parity", "source": {"model": "customer_profiles"}, "mode": "mirror",
+                   "consent_channel": "push", "identifiers": ["mobile"], "fields": {"tier": "loyalty_tier"},
+                   "holdout": {"campaign": "spark_parity", "share": 0.2}, "batch_size": 1000,
+                   "destination": {"type": "webhook", "url_env": "TEST_HOOK_URL", "secret_env": "TEST_HOOK_SECRET",
+                                   "rate_limit_per_second": 1000}, **changes})
+
+
+def _sync_rounds(engines, target: str) -> dict:
+    """Three runs of one sync against a live webhook receiver: the first as the Dagster asset
+    (everyone consenting, minus a 20% holdout), the second with one more field (every row
+    changes), the third from a segment (the others are removed); then a run with nothing to
+    send, and one while another holds the sync's lock. What each sent, and what was left."""
+    import dagster as dg
+
+    from orchestration.activation.assets import sync_asset
+    from orchestration.activation.receiver import Receiver
+    from orchestration.activation.runner import run_sync
+
+    receiver = Receiver(b"spark-parity")
+    env = {**engines["env"], "CDP_TARGET": target, "TEST_HOOK_URL": receiver.start(),
+           "TEST_HOOK_SECRET": "spark-parity"}
+    try:
+        with config.environment(**env):
+            wh = pipeline.warehouse(target)
+            segment = wh.execute("select segment_id from marts.segment_memberships group by segment_id"
+                                 " order by count(*) desc, segment_id limit 1").fetchone()[0]
+            first = dg.materialize([sync_asset(_parity_sync())]).asset_materializations_for_node(
+                "activation__spark_parity")[0].metadata
+            rounds = [{k: first[k].value for k in ("members", "suppressed", "held_out", "rows_added")},
+                      dict(receiver.audience)]
+            for sync in (_parity_sync(fields={"tier": "loyalty_tier", "city": "city"}),
+                         _parity_sync(fields={"tier": "loyalty_tier", "city": "city"}, source={"segment": segment})):
+                r = run_sync(wh, sync)
+                rounds += [(r.members, r.suppressed, r.held_out, r.added, r.changed, r.removed, r.batches),
+                           dict(receiver.audience)]
+            requests = receiver.requests
+            idle = run_sync(wh, sync)
+            with wh.try_lock(f"tianwen-sync:{sync.sync_id}") as got:
+                assert got
+                with pytest.raises(RuntimeError, match="spark_parity is already running"):
+                    run_sync(wh, sync)
+            tables = {
+                "state": sorted(wh.execute("select record_key, row_hash, payload from activation.sync_state"
+                                           " where sync_id = ?", [sync.sync_id]).fetchall()),
+                "assignments": sorted(wh.execute("select customer_id, assignment_group"
+                                                 " from activation.campaign_assignments").fetchall()),
+                "runs": sorted(wh.execute("select status, audience_rows, suppressed_rows, held_out_rows, rows_added,"
+                                          " rows_changed, rows_removed, batches from activation.sync_runs").fetchall()),
+                "batches": wh.execute("select count(*) from activation.sync_batches").fetchone()[0]}
+            wh.close()
+    finally:
+        receiver.stop()
+    return {"rounds": rounds, "tables": tables, "idle": (idle.intended, idle.unchanged, idle.batches),
+            "idle_requests": receiver.requests - requests}
+
+
+def test_a_sync_on_spark_sends_and_keeps_what_it_does_on_duckdb(engines):
+    """Activation on Spark: the same audience, consent suppression, holdout and sends, with
+    the sync's state, run log and holdout assignments rewritten in Parquet tables."""
+    duck, spark = _sync_rounds(engines, "duckdb"), _sync_rounds(engines, "spark")
+    assert spark == duck
+    first, sent, second, _, third, left = spark["rounds"]
+    assert first["members"] > first["suppressed"] > 0 and first["held_out"] > 0
+    assert len(sent) == first["rows_added"] > 0
+    assert second[4] == len(sent) and second[3] == second[5] == 0  # every row changed (one more field)
+    assert third[5] > 0 and len(left) == len(sent) - third[5]
+    assert {k for k, _, _ in spark["tables"]["state"]} == set(left)
+    assert spark["idle"] == (len(left), len(left), 0) and spark["idle_requests"] == 0
+    assert [r[0] for r in spark["tables"]["runs"]] == ["succeeded"] * 4
+    assert len(spark["tables"]["assignments"]) == first["members"] - first["suppressed"]
+
+
+def test_a_subject_access_export_on_spark_holds_what_duckdb_s_holds(engines, tmp_path):
+    """`export-subject` on Spark: dbt compiles the identifier rules for Spark (the session
+    handed over and back), the person is found and every section has DuckDB's rows (after
+    the syncs above, which ran alike on both)."""
+    from orchestration.privacy.subject_access import export_subject
+
+    mobile, = pipeline_query(engines, "duckdb", [
+        "select min(identifier_value) from marts.customer_identities where identifier_type = 'mobile'"])[0][0]
+    typed = f"+86 {mobile[:3]} {mobile[3:7]} {mobile[7:]}"  # as a person types it
+    exports = {}
+    with config.environment(**engines["env"]):
+        for target in ("duckdb", "spark"):
+            path, counts = export_subject(f"mobile:{typed}", target, tmp_path / f"{target}.json")
+            document = json.loads(path.read_text())
+            exports[target] = (document["customer_ids"], document["absent_sections"], counts)
+    assert exports["spark"] == exports["duckdb"]
+    assert exports["spark"][2]["identifiers"] > 0 and exports["spark"][2]["profile"] == 1
 
 
 def test_retention_purges_raw_rows_on_spark_and_accounts_for_them(engines):
