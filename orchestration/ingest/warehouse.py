@@ -15,6 +15,7 @@ import contextlib
 import fcntl
 import os
 import tempfile
+import threading
 import time
 from pathlib import Path
 
@@ -62,6 +63,10 @@ def _retry(attempt, timeout: float, busy) -> object:
             if time.monotonic() >= deadline:
                 return result
         time.sleep(0.2)
+
+
+_HELD: set[str] = set()  # try_lock's names held in this process
+_HELD_GUARD = threading.Lock()
 
 
 class Warehouse:
@@ -128,9 +133,17 @@ class Warehouse:
     @contextlib.contextmanager
     def try_lock(self, name: str):
         """Yields whether this connection got the lock `name`, held until the block ends:
-        false while another holder has it."""
-        raise NotImplementedError
-        yield  # pragma: no cover
+        false while another holder has it. Here, within this process (a database only it
+        sees); the engines' own warehouses lock across processes."""
+        with _HELD_GUARD:
+            got = name not in _HELD
+            _HELD.add(name)
+        try:
+            yield got
+        finally:
+            if got:
+                with _HELD_GUARD:
+                    _HELD.discard(name)
 
     @contextlib.contextmanager
     def transaction(self):
