@@ -62,15 +62,60 @@
     {{ return(s) }}
 {%- endmacro %}
 
-{#- Parquet cannot delete rows: the rows to keep go to a work table, which then overwrites
-    the table (Spark cannot overwrite a table it is reading). -#}
-{% macro spark_delete(relation, condition) -%}
-    {%- set keep = relation ~ '__keep' -%}
-    {%- do run_query('drop table if exists ' ~ keep) -%}
-    {%- do run_query('create table ' ~ keep ~ ' as select * from ' ~ relation
-                     ~ ' where not coalesce((' ~ condition ~ '), false)') -%}
+{#- Parquet cannot delete, update or merge rows: a rewrite puts the rows the table is to hold
+    in a work table (`<table>__keep`), which then overwrites the table (Spark cannot overwrite
+    a table it is reading). The overwrite is not atomic: the work table is marked complete
+    before it starts, and a killed rewrite is finished by the next rewrite of the table or by
+    the finish_rewrites hook. The same steps in Python: SparkConnection._rewrite. -#}
+{% macro spark_rewrite(relation, select) -%}
+    {%- do tianwen.spark_finish_rewrite(relation) -%}
+    {%- set keep = (relation | replace('`', '')) ~ '__keep' -%}
+    {%- do run_query('create table ' ~ keep ~ ' using parquet as ' ~ select) -%}
+    {%- do run_query('alter table ' ~ keep ~ " set tblproperties ('tianwen.rewrite' = 'complete')") -%}
     {%- do run_query('insert overwrite table ' ~ relation ~ ' select * from ' ~ keep) -%}
-    {%- do run_query('drop table if exists ' ~ keep) -%}
+    {%- do run_query('drop table ' ~ keep) -%}
+{%- endmacro %}
+
+{% macro spark_delete(relation, condition) -%}
+    {%- do tianwen.spark_rewrite(relation, 'select * from ' ~ relation
+                                 ~ ' where not coalesce((' ~ condition ~ '), false)') -%}
+{%- endmacro %}
+
+{#- A killed rewrite's work table: a complete one overwrites the table again, a partial one
+    (the table not yet touched) is dropped. -#}
+{% macro spark_finish_rewrite(relation) -%}
+    {%- set table = relation | replace('`', '') -%}
+    {%- set schema, name = table.split('.') -%}
+    {%- if run_query('show tables in ' ~ schema ~ " like '" ~ name ~ "__keep'").rows | length -%}
+        {%- set keep = table ~ '__keep' -%}
+        {%- set ns = namespace(complete=false) -%}
+        {%- for key, value in run_query('show tblproperties ' ~ keep).rows -%}
+            {%- if key == 'tianwen.rewrite' and value == 'complete' -%}{%- set ns.complete = true -%}{%- endif -%}
+        {%- endfor -%}
+        {%- if ns.complete -%}
+            {%- do run_query('insert overwrite table ' ~ table ~ ' select * from ' ~ keep) -%}
+        {%- endif -%}
+        {%- do run_query('drop table ' ~ keep) -%}
+    {%- endif -%}
+{%- endmacro %}
+
+{#- on-run-start: every rewrite a killed process left is finished before the models read. -#}
+{% macro finish_rewrites() -%}
+    {{ return(adapter.dispatch('finish_rewrites', 'tianwen')()) }}
+{%- endmacro %}
+
+{% macro default__finish_rewrites() -%}
+    {{ return('') }}
+{%- endmacro %}
+
+{% macro spark__finish_rewrites() -%}
+    {%- if not execute -%}{{ return('') }}{%- endif -%}
+    {%- for schema in run_query('show databases').columns[0].values() -%}
+        {%- for work in run_query('show tables in ' ~ schema ~ " like '*__keep'").columns[1].values() -%}
+            {%- do tianwen.spark_finish_rewrite(schema ~ '.' ~ work[:-6]) -%}
+        {%- endfor -%}
+    {%- endfor -%}
+    {{ return('') }}
 {%- endmacro %}
 
 {#- Contracts name text columns `varchar`, which Spark reads only with a length. -#}
@@ -216,16 +261,15 @@
 {% macro spark__snapshot_merge_sql(target, source, insert_cols) -%}
     {%- set names = config.get("snapshot_table_column_names") or get_snapshot_table_column_names() -%}
     {%- set scd_id, valid_to = names.dbt_scd_id, names.dbt_valid_to -%}
-    {%- set work = target.incorporate(path={'identifier': target.identifier ~ '__merge'}) -%}
     {%- set target_columns = adapter.get_columns_in_relation(target) | map(attribute='name') | list -%}
-    {%- set inserted = insert_cols | map('lower') | list -%}
+    {#- the materialization quotes the column names (`name`) -#}
+    {%- set inserted = insert_cols | map('lower') | map('replace', '`', '') | list -%}
     {%- if config.get("dbt_valid_to_current") -%}
         {%- set is_current = "(t." ~ valid_to ~ " = " ~ config.get("dbt_valid_to_current") ~ " or t." ~ valid_to ~ " is null)" -%}
     {%- else -%}
         {%- set is_current = "t." ~ valid_to ~ " is null" -%}
     {%- endif -%}
     {%- set merged -%}
-        create table {{ work }} using parquet as
         select
             {%- for column in target_columns %}
             {% if column | lower == valid_to | lower -%}
@@ -248,9 +292,6 @@
         from {{ source }}
         where dbt_change_type = 'insert'
     {%- endset -%}
-    {%- do run_query('drop table if exists ' ~ work) -%}
-    {%- do run_query(merged) -%}
-    {%- do run_query('insert overwrite table ' ~ target ~ ' select * from ' ~ work) -%}
-    {%- do run_query('drop table if exists ' ~ work) -%}
+    {%- do tianwen.spark_rewrite(target, merged) -%}
     select 1
 {%- endmacro %}

@@ -55,6 +55,11 @@ def session_settings() -> dict[str, str]:
     return {k: jinja.from_string(str(v)).render() for k, v in output["server_side_parameters"].items()}
 
 
+# A rewrite's work table (`<table>__keep`) and the property that marks it complete.
+WORK_SUFFIX = "__keep"
+REWRITE_MARK = "tianwen.rewrite"
+
+
 class SparkError(RuntimeError):
     """A statement Spark refused; the message is Spark's, first lines only."""
 
@@ -113,6 +118,7 @@ class SparkConnection:
         self._send(settings)
         self._receive()  # the session is up
         self._declare_raw()
+        self.finish_rewrites()
 
     def _declare_raw(self) -> None:
         """The loader's Parquet folders as the `raw` tables, as the create_raw_tables hook
@@ -194,12 +200,34 @@ class SparkConnection:
 
     def _rewrite(self, table: str, select: str, params=None) -> None:
         """Replace the table's rows with what `select` returns, through a work table: Spark
-        cannot overwrite a table it is reading."""
-        work = f"{table}__keep"  # as the spark_delete macro names it
-        self.execute(f"drop table if exists {work}")
+        cannot overwrite a table it is reading. The overwrite is not atomic, so the work table
+        is marked complete before it starts and is the copy a later run restores from
+        (`finish_rewrites`); the spark_rewrite macro takes the same steps."""
+        self._finish_rewrite(table)
+        work = f"{table}{WORK_SUFFIX}"
         self.execute(f"create table {work} using parquet as {select}", params)
+        self.execute(f"alter table {work} set tblproperties ('{REWRITE_MARK}' = 'complete')")
         self.execute(f"insert overwrite table {table} select * from {work}")
         self.execute(f"drop table {work}")
+
+    def _finish_rewrite(self, table: str) -> None:
+        """The work table a killed rewrite left: a complete one overwrites the table again
+        (the overwrite may have stopped half-way), a partial one is dropped (the table was not
+        touched yet)."""
+        schema, name = table.replace("`", "").split(".")
+        if not self.execute(f"show tables in {schema} like '{name}{WORK_SUFFIX}'").fetchall():
+            return
+        work = f"{schema}.{name}{WORK_SUFFIX}"
+        if dict(self.execute(f"show tblproperties {work}").fetchall()).get(REWRITE_MARK) == "complete":
+            self.execute(f"insert overwrite table {schema}.{name} select * from {work}")
+        self.execute(f"drop table {work}")
+
+    def finish_rewrites(self) -> None:
+        """Every rewrite a killed process left, finished before anything reads the tables (as
+        the finish_rewrites hook does before dbt's models)."""
+        for (schema,) in self.execute("show databases").fetchall():
+            for _, work, *_ in self.execute(f"show tables in {schema} like '*{WORK_SUFFIX}'").fetchall():
+                self._finish_rewrite(f"{schema}.{work.removesuffix(WORK_SUFFIX)}")
 
     def delete(self, table: str, where: str | None = None, params=None) -> None:
         """`delete from <table> [where <where>]` on a table that has no delete."""
@@ -243,9 +271,9 @@ class SparkConnection:
     def try_lock(self, name: str):
         """A lock file under the Spark directory: one holder among this machine's processes
         (the Python steps run beside the local session)."""
-        from orchestration.ingest.warehouse import file_lock
+        from orchestration.ingest.warehouse import file_lock, named_lock
 
-        return file_lock(config.spark_dir() / "locks", name)
+        return file_lock(named_lock(config.spark_dir() / "locks", name))
 
     @contextlib.contextmanager
     def transaction(self):

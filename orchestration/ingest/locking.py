@@ -8,11 +8,10 @@ a run that can't get it within CDP_LOCK_TIMEOUT_SECONDS stops with one clear lin
 from __future__ import annotations
 
 import contextlib
-import fcntl
 from pathlib import Path
 
 from orchestration.ingest.errors import IngestError, explain
-from orchestration.ingest.warehouse import PG_LOCK_KEY, _retry, lock_timeout
+from orchestration.ingest.warehouse import PG_LOCK_KEY, _retry, file_lock, lock_timeout
 
 RUN_LOCK_KEY = PG_LOCK_KEY + 1
 
@@ -25,21 +24,10 @@ def _busy() -> IngestError:
 @contextlib.contextmanager
 def duckdb_run_lock(duckdb_path: Path):
     path = Path(duckdb_path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    with path.with_name(path.name + ".run-lock").open("a+") as fh:
-        def attempt() -> bool:
-            try:
-                fcntl.flock(fh, fcntl.LOCK_EX | fcntl.LOCK_NB)
-            except BlockingIOError:
-                return False
-            return True
-
-        if not _retry(attempt, lock_timeout(), lambda ok: ok is False):
+    with file_lock(path.with_name(path.name + ".run-lock"), wait=lock_timeout()) as held:
+        if not held:
             raise _busy()
-        try:
-            yield
-        finally:
-            fcntl.flock(fh, fcntl.LOCK_UN)
+        yield
 
 
 @contextlib.contextmanager

@@ -221,23 +221,17 @@ class DuckDBWarehouse(Warehouse):
     def try_lock(self, name: str):
         """A lock file beside the database: DuckDB's own lock keeps other processes out, not
         another connection or thread of this one."""
-        return file_lock(self.path.with_name(self.path.name + ".locks"), name)
+        return file_lock(named_lock(self.path.with_name(self.path.name + ".locks"), name))
 
     @contextlib.contextmanager
     def exclusive(self):
         lock_path = self.path.with_name(self.path.name + ".loader-lock")
-        fh = lock_path.open("a+")
-        try:
-            if not _retry(lambda: _try_flock(fh), lock_timeout(), lambda ok: ok is False):
+        with file_lock(lock_path, wait=lock_timeout()) as held:
+            if not held:
                 raise IngestError(
                     f"another load into {self.path} is running (lock {lock_path} held for "
                     f"{lock_timeout():.0f}s): wait for it, or raise CDP_LOCK_TIMEOUT_SECONDS")
-            try:
-                yield
-            finally:
-                fcntl.flock(fh, fcntl.LOCK_UN)
-        finally:
-            fh.close()
+            yield
 
 
 def _on_conflict(keys: tuple[str, ...], columns: tuple[str, ...], replace: bool) -> str:
@@ -248,20 +242,26 @@ def _on_conflict(keys: tuple[str, ...], columns: tuple[str, ...], replace: bool)
 
 
 @contextlib.contextmanager
-def file_lock(folder: Path, name: str):
-    """Yields whether the lock `name` (a file in `folder`) was free; it is held until the
-    block ends. Separate opens conflict even within one process."""
-    import hashlib
-
-    folder.mkdir(parents=True, exist_ok=True)
-    with (folder / f"{hashlib.sha256(name.encode()).hexdigest()[:16]}.lock").open("a+") as fh:
-        if not _try_flock(fh):
+def file_lock(path: Path, wait: float = 0.0):
+    """Yields whether the lock file `path` was got, trying for up to `wait` seconds; held
+    until the block ends. Every lock file of the project goes through here: an flock, so
+    separate opens conflict even within one process, and a dead holder's lock is released."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with path.open("a+") as fh:
+        if not _retry(lambda: _try_flock(fh), wait, lambda ok: ok is False):
             yield False
             return
         try:
             yield True
         finally:
             fcntl.flock(fh, fcntl.LOCK_UN)
+
+
+def named_lock(folder: Path, name: str) -> Path:
+    """The lock file of a lock named by any text (a sync id) in `folder`."""
+    import hashlib
+
+    return folder / f"{hashlib.sha256(name.encode()).hexdigest()[:16]}.lock"
 
 
 def _try_flock(fh) -> bool:

@@ -284,20 +284,93 @@ def test_a_subject_access_export_on_spark_holds_what_duckdb_s_holds(engines, tmp
     assert exports["spark"][2]["identifiers"] > 0 and exports["spark"][2]["profile"] == 1
 
 
-def test_retention_purges_raw_rows_on_spark_and_accounts_for_them(engines):
-    """Parquet has no delete: the purge rewrites the raw table (spark_delete). Events of the
-    sample's first day are past a retention cutoff one day after it."""
+def _kill_rewrites(con, schema: str, tables: dict[str, str]) -> None:
+    """What a rewrite killed half-way leaves: for each table, its work table holding the rows
+    a condition keeps. "overwriting": the copy was marked complete and the overwrite had
+    emptied the table; "copying": the copy was partial and the table not yet touched."""
+    for table, stage in tables.items():
+        con.execute(f"create table {schema}.{table}__keep using parquet as "
+                    f"select * from {schema}.{table} where a <> 2")
+        if stage == "overwriting":
+            con.execute(f"alter table {schema}.{table}__keep set tblproperties ('tianwen.rewrite' = 'complete')")
+            con.execute(f"insert overwrite table {schema}.{table} select * from {schema}.{table}__keep where false")
+
+
+def test_a_rewrite_killed_half_way_is_finished_not_lost(engines):
+    """Parquet has no delete or update: a rewrite copies the rows to keep to a work table and
+    overwrites the table from it, which is not atomic. The next session finishes what a killed
+    one left: a complete copy overwrites the table again, a partial one is dropped. (The dbt
+    side, the finish_rewrites hook, is checked by the retention test below.)"""
+    from orchestration.engines import spark
+
+    schema = "rewrite_check"
+    with config.environment(**engines["env"]):
+        con = spark.connect()
+        con.execute(f"create schema if not exists {schema}")
+        for table in ("overwritten", "copied"):
+            con.execute(f"create table {schema}.{table} using parquet as"
+                        f" select * from values (1, 'x'), (2, 'y'), (3, 'z') as v(a, b)")
+        _kill_rewrites(con, schema, {"overwritten": "overwriting", "copied": "copying"})
+        assert con.execute(f"select count(*) from {schema}.overwritten").fetchone() == (0,)
+        spark.release()
+        con = spark.connect()  # a new session finishes them
+        rows = {t: con.execute(f"select a from {schema}.{t} order by a").fetchall() for t in ("overwritten", "copied")}
+        left = con.execute(f"show tables in {schema} like '*__keep'").fetchall()
+        con.execute(f"drop schema {schema} cascade")
+    assert rows == {"overwritten": [(1,), (3,)], "copied": [(1,), (2,), (3,)]}
+    assert left == []
+
+
+@pytest.fixture(scope="module")
+def rerun(engines):
+    """A second dbt run on the built Spark warehouse (one session start for the two tests
+    below; they come last, as retention purges): retention's window shrunk so the sample's
+    first day expires, after a purge of web events was killed half-way through its overwrite
+    (the copy of the rows to keep complete, the table empty), and the identity history
+    snapshot after one identifier moved to another customer."""
+    from orchestration.engines import spark
+
     days = (date.today() - SPARK_SAMPLE["end_date"]).days + 1
     env = {**engines["env"], "CDP_EVENT_RETENTION_DAYS": str(days)}
     with config.environment(**env):
-        # the event sources' base models (whose pre-hooks purge) and what counts their rows;
-        # the assertions below check what reconciliation's dbt tests check
-        run_dbt(["run", "--select", "base_web__events base_app__events base_channels__engagements"
-                 " quarantined_rows source_reconciliation"], "spark", quiet=True)
+        con = spark.connect()
+        con.execute("create table raw.web_events__keep using parquet as select * from raw.web_events")
+        con.execute("alter table raw.web_events__keep set tblproperties ('tianwen.rewrite' = 'complete')")
+        con.execute("insert overwrite table raw.web_events select * from raw.web_events__keep where false")
+        moved, = con.execute("select min(node_key) from intermediate.int_identity_assignments").fetchone()
+        con.update("intermediate.int_identity_assignments", {"customer_id": "cus_moved"}, "node_key = ?", [moved])
+        spark.release()
+        # the event sources' base models (whose pre-hooks purge), what counts their rows, and
+        # the snapshot (its merge is a rewrite on Spark)
+        run_dbt(["build", "--exclude-resource-type", "test", "--exclude-resource-type", "unit_test",
+                 "--select", "base_web__events base_app__events base_channels__engagements"
+                 " quarantined_rows source_reconciliation customer_identity_history"], "spark", quiet=True)
+    return {"moved": moved}
+
+
+def test_a_snapshot_on_spark_closes_the_old_version_and_adds_the_new(engines, rerun):
+    """dbt-spark's snapshot merge needs Delta; ours rewrites the table (spark_rewrite). A
+    changed row gets its current version closed and a new version with the new value."""
+    versions, counts = pipeline_query(engines, "spark", [
+        "select customer_id, dbt_valid_to is null from snapshots.customer_identity_history"
+        f" where node_key = '{rerun['moved']}' order by dbt_valid_from",
+        "select count(*), count(node_key), count(*) - count(dbt_valid_to)"
+        " from snapshots.customer_identity_history"])
+    (old, old_current), (new, new_current) = versions
+    assert (old_current, new, new_current) == (False, "cus_moved", True) and old != "cus_moved"
+    total, keyed, current = counts[0]
+    assert total == keyed == current + 1  # every row whole; one version closed
+
+
+def test_retention_purges_raw_rows_on_spark_and_accounts_for_them(engines, rerun):
+    """Parquet has no delete: the purge rewrites the raw table (spark_delete). Events of the
+    sample's first day are past a retention cutoff one day after it."""
     purged, recon = pipeline_query(engines, "spark", [
         "select source_name, sum(purged_rows) from privacy.retention_log group by source_name",
         "select source_name, ledger_rows, landed_rows, purged_rows, is_reconciled"
         " from marts.source_reconciliation"])
+    # raw.web_events was restored by the finish_rewrites hook before the purge counted its
+    # expired events (else nothing would be purged and nothing would reconcile)
     purged = dict(purged)
     assert purged.get("web_events", 0) > 0, purged
     truth = engines["truth"]["sources"]
