@@ -184,10 +184,27 @@ def _new_database(pg_server: str) -> dict:
     return settings(pg_server, name)
 
 
+def _emptied_database(pg_server: str, name: str) -> dict:
+    """Database `name` on the test server, dropped and created anew: the CDP_PG_* settings."""
+    import psycopg
+
+    from orchestration.local_pg import ensure_database, settings
+
+    with psycopg.connect(pg_server, autocommit=True) as con:
+        con.execute(f'drop database if exists "{name}" with (force)')
+    ensure_database(pg_server, name)
+    return settings(pg_server, name)
+
+
 @pytest.fixture()
-def warehouses(pg_server, tmp_path) -> Warehouses:
-    """Empty warehouses on both engines for one test."""
-    return Warehouses(tmp_path / "warehouse" / "tianwen.duckdb", _new_database(pg_server))
+def warehouses(pg_server, request) -> Warehouses:
+    """Empty warehouses on both engines for one test. dbt parses the whole project again (5 s
+    or more) when the connection settings differ from its last run with the same target
+    folder, so each worker's tests get one DuckDB path and one database name, emptied first."""
+    worker = os.environ.get("PYTEST_XDIST_WORKER", "main")
+    folder = request.config._tianwen_dagster_home / "warehouse"
+    shutil.rmtree(folder, ignore_errors=True)
+    return Warehouses(folder / "tianwen.duckdb", _emptied_database(pg_server, f"tw_{worker}"))
 
 
 @pytest.fixture(scope="session")

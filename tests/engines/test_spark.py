@@ -298,9 +298,10 @@ def _kill_rewrites(con, schema: str, tables: dict[str, str]) -> None:
 
 def test_a_rewrite_killed_half_way_is_finished_not_lost(engines):
     """Parquet has no delete or update: a rewrite copies the rows to keep to a work table and
-    overwrites the table from it, which is not atomic. The next session finishes what a killed
-    one left: a complete copy overwrites the table again, a partial one is dropped. (The dbt
-    side, the finish_rewrites hook, is checked by the retention test below.)"""
+    overwrites the table from it, which is not atomic. What a killed one left is finished
+    (`finish_rewrites`, which every new session runs): a complete copy overwrites the table
+    again, a partial one is dropped. (The dbt side, the finish_rewrites hook, is checked by
+    the retention test below; a second session here would cost a JVM start.)"""
     from orchestration.engines import spark
 
     schema = "rewrite_check"
@@ -312,8 +313,7 @@ def test_a_rewrite_killed_half_way_is_finished_not_lost(engines):
                         f" select * from values (1, 'x'), (2, 'y'), (3, 'z') as v(a, b)")
         _kill_rewrites(con, schema, {"overwritten": "overwriting", "copied": "copying"})
         assert con.execute(f"select count(*) from {schema}.overwritten").fetchone() == (0,)
-        spark.release()
-        con = spark.connect()  # a new session finishes them
+        con.finish_rewrites()
         rows = {t: con.execute(f"select a from {schema}.{t} order by a").fetchall() for t in ("overwritten", "copied")}
         left = con.execute(f"show tables in {schema} like '*__keep'").fetchall()
         con.execute(f"drop schema {schema} cascade")
