@@ -175,21 +175,14 @@ class Warehouses:
             return pipeline.query(target, sql)
 
 
-def _new_database(pg_server: str) -> dict:
-    """A new, empty database on the test server: the CDP_PG_* settings that reach it."""
-    from orchestration.local_pg import ensure_database, settings
-
-    name = f"tw_{uuid.uuid4().hex[:10]}"
-    ensure_database(pg_server, name)
-    return settings(pg_server, name)
-
-
-def _emptied_database(pg_server: str, name: str) -> dict:
-    """Database `name` on the test server, dropped and created anew: the CDP_PG_* settings."""
+def _new_database(pg_server: str, name: str | None = None) -> dict:
+    """An empty database on the test server (`name`, dropped first if it exists, or a new
+    name): the CDP_PG_* settings that reach it."""
     import psycopg
 
     from orchestration.local_pg import ensure_database, settings
 
+    name = name or f"tw_{uuid.uuid4().hex[:10]}"
     with psycopg.connect(pg_server, autocommit=True) as con:
         con.execute(f'drop database if exists "{name}" with (force)')
     ensure_database(pg_server, name)
@@ -204,7 +197,7 @@ def warehouses(pg_server, request) -> Warehouses:
     worker = os.environ.get("PYTEST_XDIST_WORKER", "main")
     folder = request.config._tianwen_dagster_home / "warehouse"
     shutil.rmtree(folder, ignore_errors=True)
-    return Warehouses(folder / "tianwen.duckdb", _emptied_database(pg_server, f"tw_{worker}"))
+    return Warehouses(folder / "tianwen.duckdb", _new_database(pg_server, f"tw_{worker}"))
 
 
 @pytest.fixture(scope="session")
