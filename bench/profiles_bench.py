@@ -38,7 +38,7 @@ LAYERS = {"staging": ("models/staging/",),
           "profiles, tags, segments, products": OURS}
 
 
-def _build(target: str) -> dict:
+def _build(target: str, keep_results: Path | None = None) -> dict:
     start = time.perf_counter()
     # dbt's own peak through GNU time: this process's children's ru_maxrss would count the
     # pages a fork copies from this process (the generator's gigabytes) before exec
@@ -48,7 +48,10 @@ def _build(target: str) -> dict:
         raise SystemExit(proc.stdout[-3000:])
     wall = time.perf_counter() - start
     peak_kb = int(proc.stderr.rsplit("peak_kb=", 1)[1].split()[0])
-    results = json.loads((ROOT / "target" / target / "run_results.json").read_text())
+    results_file = ROOT / "target" / target / "run_results.json"
+    if keep_results:
+        shutil.copy(results_file, keep_results)
+    results = json.loads(results_file.read_text())
     manifest = json.loads((ROOT / "target" / target / "manifest.json").read_text())
     nodes = {**manifest["nodes"], **manifest.get("unit_tests", {})}
 
@@ -76,7 +79,8 @@ def main() -> None:
     parser.add_argument("--people", type=int, default=100_000)
     parser.add_argument("--days", type=int, default=4)
     parser.add_argument("--keep", action="store_true",
-                        help="keep the warehouse, and a copy of it after the full build, to time changes")
+                        help="keep the warehouse, a copy of it after the full build and both builds'"
+                             " run_results.json, to time changes")
     args = parser.parse_args()
     work = Path(tempfile.mkdtemp(prefix="tianwen-profiles-bench-"))
     os.environ["CDP_DUCKDB_PATH"] = str(work / "bench.duckdb")
@@ -92,7 +96,7 @@ def main() -> None:
             if f.stem != last:
                 shutil.copy(f, landing / folder.name / f.name)
     pipeline.load(landing, "duckdb", quiet=True)
-    full = _build("duckdb")
+    full = _build("duckdb", work / "full_run_results.json" if args.keep else None)
     history = "select count(*) from snapshots.customer_tag_history"
     full["tag_history_rows"] = pipeline.query("duckdb", history)[0][0]
     if args.keep:
@@ -103,7 +107,7 @@ def main() -> None:
             if f.stem == last:
                 shutil.copy(f, landing / folder.name / f.name)
     pipeline.load(landing, "duckdb", quiet=True)
-    daily = _build("duckdb")
+    daily = _build("duckdb", work / "daily_run_results.json" if args.keep else None)
     daily["tag_history_rows"] = pipeline.query("duckdb", history)[0][0]
     customers = pipeline.query("duckdb", "select count(*) from marts.customer_profiles")[0][0]
     tags = pipeline.query("duckdb", "select count(*) from marts.customer_tags")[0][0]

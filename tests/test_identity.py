@@ -10,7 +10,7 @@ from collections import defaultdict
 import duckdb
 import pytest
 
-from orchestration import config
+from orchestration import config, pipeline
 from orchestration.observability.accuracy import ceiling as _ceiling
 from orchestration.observability.accuracy import pair_scores as _score
 
@@ -118,9 +118,13 @@ def _customer(wh, target, t, v):
     return rows[0][0] if rows else None
 
 
-# what the merge test reads: staging, identity and the BI pseudonyms' key, not profiles or tags
+# what the merge test reads: staging, identity, the BI pseudonyms' key and the records
+# resolved to customers (an incremental record model whose customers move with merges and
+# splits), not profiles or tags
 IDENTITY_BUILD = ("+customer_identities +customer_id_merges +identity_conflicts"
-                  " +identity_graph_stats bi_pseudonym_key")
+                  " +identity_graph_stats bi_pseudonym_key +int_profile_records_resolved")
+# the incremental tables after staging, compared with their full refresh
+RECORD_MODELS = ("int_identifier_occurrences_unioned", "int_profile_records_resolved")
 
 
 @pytest.mark.parametrize("target", ENGINES)
@@ -162,6 +166,7 @@ def test_merges_splits_conflicts_and_incremental_equals_full_refresh(target, tmp
                                  ("device_id", "dev-0001-aaaa")]} == {b}
     assert wh.query(target, "select old_customer_id, new_customer_id, reason"
                             " from marts.customer_id_merges") == [(a, b, "merge")]
+    assert _record_customer(wh, target, "E1") == b
     stats = wh.query(target, "select recomputed_identifiers, identifiers"
                              " from marts.identity_graph_stats order by computed_at")
     recomputed, identifiers = stats[-1]
@@ -171,6 +176,8 @@ def test_merges_splits_conflicts_and_incremental_equals_full_refresh(target, tmp
     wh.update(landing, target, select=IDENTITY_BUILD)
     assert _customer(wh, target, "mobile", "13900000002") is None  # now a conflict
     assert _customer(wh, target, "member_id", "M1") == a  # M1's group founds A again
+    # E1 was resolved before; its member id's customer changed, so it moves with it
+    assert _record_customer(wh, target, "E1") == a
     k2 = _customer(wh, target, "member_card_no", "600000000002")
     assert k2 not in (a, b)
     splits = wh.query(target, "select old_customer_id, new_customer_id, reason from"
@@ -181,16 +188,63 @@ def test_merges_splits_conflicts_and_incremental_equals_full_refresh(target, tmp
     # the base models were built incrementally too (new batches and the keys they touch)
     assert wh.query(target, "select loyalty_tier from staging.stg_crm__members"
                             " where member_id = 'M1'") == [("platinum",)]
-    incremental = wh.query(target, IDENTITIES), _base_tables(wh, target)
+    incremental = wh.query(target, IDENTITIES), _incremental_tables(wh, target)
     pseudonym_key = wh.query(target, "select hash_key, created_at from privacy.bi_pseudonym_key")
     wh.build(target, full_refresh=True, select=IDENTITY_BUILD)
-    assert (wh.query(target, IDENTITIES), _base_tables(wh, target)) == incremental
+    assert (wh.query(target, IDENTITIES), _incremental_tables(wh, target)) == incremental
     # a full refresh rebuilds everything but the BI pseudonyms' key: BI keeps its joins
     assert wh.query(target, "select hash_key, created_at from privacy.bi_pseudonym_key") == pseudonym_key
 
+    # a new junk rule flags the identifier in the records already read, not only in new ones
+    wh.query(target, "insert into seeds.identifier_blocklist (identifier_type, match_type, pattern, reason)"
+                     " values ('member_card_no', 'exact', '600000000002', 'shared_card') returning reason")
+    wh.build(target, select="int_identifier_occurrences_unioned")
+    flags = wh.query(target, "select distinct is_junk, junk_reason from intermediate.int_identifier_occurrences_unioned"
+                             " where identifier_value = '600000000002'")
+    assert flags == [(True, "shared_card")]
 
-def _base_tables(wh, target) -> dict[str, list[str]]:
-    """Every row of every base model (typed, quarantined, ranked), in a stable order."""
-    tables = wh.query(target, "select table_name from information_schema.tables where"
-                              " table_schema = 'staging' and table_name like 'base%'")
-    return {t: sorted(map(repr, wh.query(target, f"select * from staging.{t}"))) for (t,) in tables}
+    # a record gone from staging leaves the occurrences, then the records resolved from them
+    _execute(wh, target, "delete from staging.base_app__events where event_id = 'E1'")
+    wh.build(target, select="int_identifier_occurrences_unioned int_profile_records_resolved")
+    assert wh.query(target, "select count(*) from intermediate.int_identifier_occurrences_unioned"
+                            " where record_key = 'E1'") == [(0,)]
+    assert _record_customer(wh, target, "E1") == []
+
+    # a record model built before it had its stamp fails naming the rebuild that fixes it
+    _execute(wh, target, "alter table intermediate.int_profile_records_resolved drop column built_at")
+    with pytest.raises(RuntimeError, match="--full-refresh --select int_profile_records_resolved"):
+        wh.build(target, select="int_profile_records_resolved")
+
+
+def _execute(wh, target, sql: str) -> None:
+    with wh.active():
+        con = pipeline.warehouse(target)
+        con.execute(sql)
+        con.close()
+
+
+def _record_customer(wh, target, event_id):
+    rows = wh.query(target, "select customer_id from intermediate.int_profile_records_resolved"
+                            f" where source_name = 'app_events' and record_key = '{event_id}'")
+    return rows[0][0] if len(rows) == 1 else rows
+
+
+# columns that say when a build wrote a row, which a full refresh writes again
+BUILD_COLUMNS = {"_built_at", "built_at"}
+
+
+def _incremental_tables(wh, target) -> dict[str, list[str]]:
+    """Every row of every incremental table (base models: typed, quarantined, ranked; and the
+    record models after them), in a stable order, without the build times."""
+    tables = wh.query(target, "select table_schema, table_name from information_schema.tables where"
+                              " (table_schema = 'staging' and table_name like 'base%') or (table_schema ="
+                              f" 'intermediate' and table_name in ({', '.join(map(repr, RECORD_MODELS))}))")
+    out = {}
+    for schema, table in tables:
+        columns = [c for (c,) in wh.query(target, "select column_name from information_schema.columns"
+                                                  f" where table_schema = '{schema}' and table_name = '{table}'"
+                                                  " order by ordinal_position") if c not in BUILD_COLUMNS]
+        assert len(columns) > 3, (schema, table, columns)
+        out[table] = sorted(map(repr, wh.query(target, f"select {', '.join(columns)} from {schema}.{table}")))
+    assert set(RECORD_MODELS) <= set(out) and len(out) > 5, sorted(out)
+    return out

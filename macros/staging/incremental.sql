@@ -78,3 +78,90 @@ drop table if exists {{ work_relation(this, '__gone') }}
     {{ return(run_query("select distinct _batch_id from " ~ raw ~ " except select distinct _batch_id from "
                         ~ this).columns[0].values()) }}
 {%- endmacro %}
+
+
+{#- Incremental record models (docs/architecture.md, "Incremental record models"): tables of
+    rows derived from records, keyed by (source_name, record_key), each row stamped with the
+    build that wrote it (built_at, run_timestamp). An incremental build deletes the rows of
+    every record that changed or left its inputs since the newest stamp it holds, then
+    appends the rows of those records read again. Three macros, composed by each model:
+
+    records_since(fingerprint): the newest stamp the table holds (SQL), which input rows
+    newer than are changes; none to read everything (a full build, an empty table, or rows
+    derived under other rules: a fingerprint other than the rules_fingerprint column's, in
+    which case every row is deleted first).
+    forget_records_not_in(kept_sql, key_columns): deletes the rows of records not in kept_sql
+    (a query of the key columns, by default source_name and record_key): the records still
+    there, unchanged.
+    forget_records_in(changed_sql, key_columns): deletes the rows of the records in changed_sql.
+
+    They run while the model compiles in `dbt run` or `dbt build`, like the components
+    model. A build that fails after them leaves the deleted records' inputs newer than the
+    table, so the next build reads them again. -#}
+{% macro records_since(fingerprint=none) %}
+    {%- if not execute or this is none or not is_incremental() or flags.WHICH not in ('run', 'build') -%}
+        {{ return(none) }}
+    {%- endif -%}
+    {%- set columns = adapter.get_columns_in_relation(this) | map(attribute='name') | map('lower') | list -%}
+    {%- if 'built_at' not in columns -%}
+        {{ exceptions.raise_compiler_error(
+            this ~ " was built before it read only changed records (it has no built_at column). Rebuild it"
+            ~ " and what reads it: dbt build --full-refresh --select " ~ model.name ~ "+") }}
+    {%- endif -%}
+    {%- set stale = "0" if fingerprint is none else
+        "count(case when rules_fingerprint <> " ~ tianwen.sql_literal(fingerprint) ~ " then 1 end)" -%}
+    {%- set state = run_query("select max(built_at), " ~ stale ~ " from " ~ this) -%}
+    {%- set newest = state.columns[0].values()[0] -%}
+    {%- if newest is none or state.columns[1].values()[0] > 0 -%}
+        {%- do run_query("delete from " ~ this) -%}
+        {{ return(none) }}
+    {%- endif -%}
+    {{ return("cast('" ~ newest ~ "' as " ~ dbt.type_timestamp() ~ ")") }}
+{% endmacro %}
+
+{% macro forget_records_not_in(kept_sql, key_columns=['source_name', 'record_key']) %}
+    {%- do run_query("delete from " ~ this ~ " where not exists (select 1 from (" ~ kept_sql ~ ") as kept where "
+                     ~ tianwen.records_match('kept', key_columns) ~ ")") -%}
+{% endmacro %}
+
+{% macro forget_records_in(changed_sql, key_columns=['source_name', 'record_key']) %}
+    {%- do run_query("delete from " ~ this ~ " where exists (select 1 from (" ~ changed_sql ~ ") as changed where "
+                     ~ tianwen.records_match('changed', key_columns) ~ ")") -%}
+{% endmacro %}
+
+{#- `alias`'s key columns equal this table's; the table's bare name qualifies its columns,
+    which PostgreSQL and DuckDB both accept in a delete. -#}
+{% macro records_match(alias, key_columns) -%}
+    {%- set conditions = [] -%}
+    {%- for column in key_columns -%}
+        {%- do conditions.append(alias ~ "." ~ column ~ " = " ~ this.identifier ~ "." ~ column) -%}
+    {%- endfor -%}
+    {{ return(conditions | join(' and ')) }}
+{%- endmacro %}
+
+{#- A fingerprint of the rules a record model derives its rows with: every row of the given
+    seeds (relations) and any other settings (a value turned to JSON). none when a seed
+    cannot be read now: at parse time, before `dbt seed`, and in unit tests. -#}
+{% macro rules_fingerprint(seeds, settings=none) %}
+    {%- if not execute -%}{{ return(none) }}{%- endif -%}
+    {%- set rows = [] -%}
+    {%- for seed in seeds -%}
+        {%- if '__dbt__cte__' in (seed | string)
+               or adapter.get_relation(seed.database, seed.schema, seed.identifier) is none -%}
+            {{ return(none) }}
+        {%- endif -%}
+        {%- set table = run_query("select * from " ~ seed) -%}
+        {%- do rows.append(table.rows | map('list') | map('string') | sort) -%}
+    {%- endfor -%}
+    {{ return(local_md5(tojson([rows, settings]))) }}
+{% endmacro %}
+
+{#- A post-hook of a record model that compares an input table with what it was at the
+    model's last build: the copy of `relation`'s `columns` kept beside the model (<model>
+    <suffix>), replaced after each build. Not on Spark, whose record models are whole tables. -#}
+{% macro keep_input_copy(relation, suffix, columns) %}
+    {%- if target.type == 'spark' -%}{{ return('') }}{%- endif -%}
+    {%- set copy = work_relation(this, suffix) -%}
+drop table if exists {{ copy }};
+create table {{ copy }} as select {{ columns | join(', ') }} from {{ relation }}
+{%- endmacro %}

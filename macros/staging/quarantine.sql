@@ -92,7 +92,10 @@ checked as (
 ranked as (
     select
         *,
-        {{ dedupe_rank(key_columns, version_column) }} as dedupe_rank
+        {{ dedupe_rank(key_columns, version_column) }} as dedupe_rank,
+        {#- every row of a key the build touched is written again: the record models after
+            staging read only rows newer than what they hold (records_since) -#}
+        {{ run_timestamp() }} as _built_at
     from checked
 )
 {% endmacro %}

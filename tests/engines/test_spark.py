@@ -23,8 +23,8 @@ SPARK_SAMPLE = {"people": 300, "days": 3, "seed": 11, "end_date": date(2026, 11,
 
 # Columns that say when or where a build ran, not what it computed: load and build times,
 # run ids, keys drawn at random per warehouse and what they mask, snapshot bookkeeping.
-RUN_COLUMNS = {"_loaded_at", "loaded_at", "computed_at", "run_id", "dbt_scd_id", "dbt_updated_at",
-               "dbt_valid_from", "dbt_valid_to"}
+RUN_COLUMNS = {"_loaded_at", "loaded_at", "_built_at", "built_at", "computed_at", "run_id", "dbt_scd_id",
+               "dbt_updated_at", "dbt_valid_from", "dbt_valid_to"}
 RUN_COLUMNS_OF = {
     "privacy.bi_pseudonym_key": {"hash_key", "created_at"},
     "marts.segment_memberships": {"entered_at"},

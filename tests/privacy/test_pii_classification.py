@@ -21,7 +21,8 @@ PERSONAL_VALUE = {
               r" or regexp_matches({c}, '[A-Za-z0-9._%+-]+@[A-Za-z0-9-]+\.[A-Za-z]{{2,}}')",
 }
 # relations the project writes outside dbt models, with what they hold
-NON_DBT = {("intermediate", "int_identity_components__graph"): {"node_a", "node_b"}}
+NON_DBT = {("intermediate", "int_identity_components__graph"): {"node_a", "node_b"},
+           ("intermediate", "int_profile_records_resolved__identities"): {"identifier_value"}}
 
 
 def _classified(manifest: dict) -> dict[tuple[str, str, str], dict]:

@@ -8,6 +8,7 @@ import datetime as dt
 
 import pytest
 
+from orchestration.dbt.project import project_vars
 from orchestration.dbt.runner import run_dbt
 from tests.conftest import SAMPLE, copy_landing
 
@@ -29,8 +30,10 @@ def _reconciliation(wh, target) -> dict[str, tuple]:
     return {name: rest for name, *rest in rows}
 
 
-# what the test reads: raw, staging, the retention log and the reconciliation
-RETENTION_BUILD = "+source_reconciliation +quarantined_rows"
+# what the test reads: raw, staging, the retention log, the reconciliation and the identifier
+# occurrences (an incremental record model: purged records must leave it; the record models
+# after it follow it, tests/test_identity.py)
+RETENTION_BUILD = "+source_reconciliation +quarantined_rows +int_identifier_occurrences_unioned"
 
 
 @pytest.mark.parametrize("target", ENGINES)
@@ -82,6 +85,24 @@ def test_expired_events_are_purged_logged_and_reconciled(target, sample, warehou
     assert warehouses.query(target, "select reason_code from marts.quarantined_rows"
                                     " where record_key = 'LATE-1900'") == [("implausible_date",)]
     assert all(r[-1] for r in _reconciliation(warehouses, target).values())
+    _assert_occurrences_follow_staging(warehouses, target)
+
+
+def _assert_occurrences_follow_staging(warehouses, target) -> None:
+    """The incremental occurrences hold exactly the staged records that carry an identifier:
+    records purged from staging since they were read have left it."""
+    sources = project_vars()["tianwen_sources"]
+    for name in RETAINED:
+        spec = sources[name]
+        if not spec["identifiers"]:
+            continue
+        with_identifier = " or ".join(f"{column} is not null" for column in spec["identifiers"])
+        staged = warehouses.query(target, f"select {spec['key']} from staging.{spec['staged']}"
+                                          f" where {with_identifier}")
+        read = warehouses.query(target, "select distinct record_key from"
+                                        " intermediate.int_identifier_occurrences_unioned"
+                                        f" where source_name = '{name}'")
+        assert staged and set(read) == set(staged), name
 
 
 def _assert_none_staged_before(warehouses, target, cutoff, some_after: bool = True) -> None:

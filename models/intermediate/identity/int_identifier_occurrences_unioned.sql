@@ -2,9 +2,30 @@
     list identity stitching starts from. Which columns carry which identifier type comes
     from vars.tianwen_sources; junk values are flagged from the identifier_blocklist seed:
     exact values by a hash join, regex and repeated_char rules compiled into this query as
-    constants (identifier_blocklist_rules), so no value is tried against every rule. -#}
+    constants (identifier_blocklist_rules), so no value is tried against every rule.
+
+    An incremental record model (records_since): a build reads only the staged records
+    written since the last one, after deleting the rows of records that changed or left
+    staging. A change to the junk rules or the identifier columns flags everything
+    again. Spark's Parquet tables cannot delete rows: there it is a whole table. -#}
+{{ config(
+    materialized='table' if target.type == 'spark' else 'incremental',
+    incremental_strategy='append',
+    on_schema_change='fail',
+) }}
 {%- set sources = var('tianwen_sources') -%}
 {%- set pattern_rules = identifier_blocklist_rules(ref('identifier_blocklist')) -%}
+{%- set fingerprint = rules_fingerprint([ref('identifier_blocklist')], sources) -%}
+{%- set since = records_since(fingerprint) -%}
+{%- if since is not none -%}
+    {#- keep the records staged, unchanged, no later than `since` -#}
+    {%- set kept = [] -%}
+    {%- for source_name, spec in sources.items() if spec.identifiers -%}
+        {%- do kept.append("select '" ~ source_name ~ "' as source_name, cast(" ~ spec.key ~ " as "
+            ~ dbt.type_string() ~ ") as record_key from " ~ ref(spec.staged) ~ " where built_at <= " ~ since) -%}
+    {%- endfor -%}
+    {%- do forget_records_not_in(kept | join(' union all ')) -%}
+{%- endif %}
 
 with
 
@@ -24,6 +45,9 @@ occurrences as (
         cast({{ spec.observed_at }} as {{ dbt.type_timestamp() }}) as observed_at
     from {{ ref(spec.staged) }}
     where {{ identifier_type }} is not null
+    {%- if since is not none %}
+        and built_at > {{ since }}
+    {%- endif %}
     {%- if not (outer_loop.last and loop.last) %}
     union all
     {%- endif %}
@@ -72,7 +96,9 @@ flagged as (
             when exact_reason < pattern_reason then exact_reason
             else pattern_reason
         end as junk_reason,
-        observed_at
+        observed_at,
+        {{ run_timestamp() }} as built_at,
+        cast({{ tianwen.sql_literal(fingerprint or '') }} as {{ dbt.type_string() }}) as rules_fingerprint
     from reasons
 )
 {% else %}
@@ -115,7 +141,9 @@ flagged as (
         occurrences.identifier_value,
         junk_values.junk_reason is not null as is_junk,
         junk_values.junk_reason,
-        occurrences.observed_at
+        occurrences.observed_at,
+        {{ run_timestamp() }} as built_at,
+        cast({{ tianwen.sql_literal(fingerprint or '') }} as {{ dbt.type_string() }}) as rules_fingerprint
     from occurrences
     left join junk_values
         on

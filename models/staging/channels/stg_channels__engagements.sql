@@ -14,7 +14,8 @@ staged as (
         event_type,
         event_at,
         _batch_id as batch_id,
-        _loaded_at as loaded_at
+        _loaded_at as loaded_at,
+        _built_at as built_at
     from base
     where quarantine_reason is null and dedupe_rank = 1
 )

@@ -20,7 +20,8 @@ staged as (
         registered_at,
         updated_at,
         _batch_id as batch_id,
-        _loaded_at as loaded_at
+        _loaded_at as loaded_at,
+        _built_at as built_at
     from base
     where quarantine_reason is null and dedupe_rank = 1
 )

@@ -15,7 +15,8 @@ staged as (
         unit_price,
         cast(quantity * unit_price as {{ dbt.type_numeric() }}) as line_amount,
         _batch_id as batch_id,
-        _loaded_at as loaded_at
+        _loaded_at as loaded_at,
+        _built_at as built_at
     from base
     where quarantine_reason is null and dedupe_rank = 1
 )
