@@ -35,3 +35,18 @@ def test_every_contract_source_has_a_dbt_source_with_its_columns():
         assert identifiers == set(contract[name].identifier_columns)
         # every identifier column of the contract feeds the identifier occurrences
         assert set(spec["identifiers"]) == set(contract[name].identifier_columns)
+
+
+def test_every_staged_model_passes_on_the_build_stamp():
+    """The record models after staging read only staged rows newer than what they hold
+    (`built_at`), so every staged model of a registered source carries and documents it."""
+    project = yaml.safe_load((PROJECT_DIR / "dbt_project.yml").read_text())
+    documented = {}
+    for path in Path(PROJECT_DIR / "models" / "staging").rglob("_*__models.yml"):
+        for model in yaml.safe_load(path.read_text())["models"]:
+            documented[model["name"]] = {c["name"] for c in model.get("columns", [])}
+    missing = [spec["staged"] for spec in project["vars"]["tianwen_sources"].values()
+               if "built_at" not in documented.get(spec["staged"], set())
+               or "_built_at as built_at" not in next(
+                   (PROJECT_DIR / "models" / "staging").rglob(f"{spec['staged']}.sql")).read_text()]
+    assert not missing, f"select `_built_at as built_at` in these staged models and document it: {missing}"
