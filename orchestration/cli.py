@@ -39,7 +39,8 @@ def _parser() -> argparse.ArgumentParser:
                        help="default: CDP_TARGET or duckdb")
         if name == "build":
             s.add_argument("--full-refresh", action="store_true",
-                           help="rebuild the incremental models (base and record models, identity components) from scratch")
+                           help="rebuild the incremental models (base and record models, identity"
+                                " components) from scratch")
         if name in ("load", "run", "demo"):
             s.add_argument("--landing", type=Path, default=None, help="default: CDP_LANDING_DIR")
         if name == "demo":
