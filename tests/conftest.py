@@ -174,6 +174,19 @@ class Warehouses:
         with self.active():
             return pipeline.query(target, sql)
 
+    @contextlib.contextmanager
+    def connection(self, target: str):
+        """A connection to this warehouse (`pipeline.warehouse`: execute, delete, ...), closed
+        after; for statements that return no rows and for what takes a connection."""
+        from orchestration import pipeline
+
+        with self.active():
+            wh = pipeline.warehouse(target)
+            try:
+                yield wh
+            finally:
+                wh.close()
+
 
 def _new_database(pg_server: str, name: str | None = None) -> dict:
     """An empty database on the test server (`name`, dropped first if it exists, or a new

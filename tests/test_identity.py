@@ -10,7 +10,7 @@ from collections import defaultdict
 import duckdb
 import pytest
 
-from orchestration import config, pipeline
+from orchestration import config
 from orchestration.observability.accuracy import ceiling as _ceiling
 from orchestration.observability.accuracy import pair_scores as _score
 
@@ -204,23 +204,18 @@ def test_merges_splits_conflicts_and_incremental_equals_full_refresh(target, tmp
     assert flags == [(True, "shared_card")]
 
     # a record gone from staging leaves the occurrences, then the records resolved from them
-    _execute(wh, target, "delete from staging.base_app__events where event_id = 'E1'")
+    with wh.connection(target) as con:
+        con.execute("delete from staging.base_app__events where event_id = 'E1'")
     wh.build(target, select="int_identifier_occurrences_unioned int_profile_records_resolved")
     assert wh.query(target, "select count(*) from intermediate.int_identifier_occurrences_unioned"
                             " where record_key = 'E1'") == [(0,)]
     assert _record_customer(wh, target, "E1") == []
 
     # a record model built before it had its stamp fails naming the rebuild that fixes it
-    _execute(wh, target, "alter table intermediate.int_profile_records_resolved drop column built_at")
+    with wh.connection(target) as con:
+        con.execute("alter table intermediate.int_profile_records_resolved drop column built_at")
     with pytest.raises(RuntimeError, match="--full-refresh --select int_profile_records_resolved"):
         wh.build(target, select="int_profile_records_resolved")
-
-
-def _execute(wh, target, sql: str) -> None:
-    with wh.active():
-        con = pipeline.warehouse(target)
-        con.execute(sql)
-        con.close()
 
 
 def _record_customer(wh, target, event_id):

@@ -5,10 +5,7 @@
     that can be read now: at parse time, before `dbt seed`, and in unit tests (where the
     seed is replaced by the test's rows). The caller then joins the seed row by row. -#}
 {% macro identifier_blocklist_rules(blocklist) %}
-    {%- if not execute or '__dbt__cte__' in (blocklist | string) -%}
-        {{ return(none) }}
-    {%- endif -%}
-    {%- set relation = adapter.get_relation(blocklist.database, blocklist.schema, blocklist.identifier) -%}
+    {%- set relation = readable_seed(blocklist) -%}
     {%- if relation is none -%}
         {{ return(none) }}
     {%- endif -%}
@@ -47,3 +44,12 @@
     end
     {%- endif -%}
 {%- endmacro %}
+
+{#- The seed's table when it can be read now; none at parse time, before `dbt seed`, and in
+    dbt unit tests (where the seed is the test's rows, a CTE). -#}
+{% macro readable_seed(seed) %}
+    {%- if not execute or '__dbt__cte__' in (seed | string) -%}
+        {{ return(none) }}
+    {%- endif -%}
+    {{ return(adapter.get_relation(seed.database, seed.schema, seed.identifier)) }}
+{% endmacro %}

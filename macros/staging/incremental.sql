@@ -143,11 +143,9 @@ drop table if exists {{ work_relation(this, '__gone') }}
     seeds (relations) and any other settings (a value turned to JSON). none when a seed
     cannot be read now: at parse time, before `dbt seed`, and in unit tests. -#}
 {% macro rules_fingerprint(seeds, settings=none) %}
-    {%- if not execute -%}{{ return(none) }}{%- endif -%}
     {%- set rows = [] -%}
     {%- for seed in seeds -%}
-        {%- if '__dbt__cte__' in (seed | string)
-               or adapter.get_relation(seed.database, seed.schema, seed.identifier) is none -%}
+        {%- if readable_seed(seed) is none -%}
             {{ return(none) }}
         {%- endif -%}
         {%- set table = run_query("select * from " ~ seed) -%}
@@ -156,9 +154,10 @@ drop table if exists {{ work_relation(this, '__gone') }}
     {{ return(local_md5(tojson([rows, settings]))) }}
 {% endmacro %}
 
-{#- A post-hook of a record model that compares an input table with what it was at the
-    model's last build: the copy of `relation`'s `columns` kept beside the model (<model>
-    <suffix>), replaced after each build. Not on Spark, whose record models are whole tables. -#}
+{#- A post-hook of an incremental model that compares an input table with what it was at
+    the model's last build: the copy of `relation`'s `columns` kept beside the model (<model>
+    <suffix>), replaced after each build. Not on Spark, whose incremental models are whole
+    tables that never read it. -#}
 {% macro keep_input_copy(relation, suffix, columns) %}
     {%- if target.type == 'spark' -%}{{ return('') }}{%- endif -%}
     {%- set copy = work_relation(this, suffix) -%}

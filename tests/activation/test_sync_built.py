@@ -64,19 +64,14 @@ def test_the_engines_agree_on_consents(built):
 @pytest.mark.slow
 @pytest.mark.parametrize("target", ENGINES)
 def test_the_webhook_sync_sends_only_sendable_members(built, target, receiver, monkeypatch):
-    from orchestration import pipeline
     from orchestration.activation.runner import run_sync
 
     sync = next(s for s in load_syncs() if s.name == "lapsed_buyers_sms")
     monkeypatch.setenv("CDP_SYNC_SMS_GATEWAY_URL", f"http://127.0.0.1:{receiver.server.server_port}/audience")
     monkeypatch.setenv("CDP_SYNC_SMS_GATEWAY_SECRET", SECRET)
-    with built.active():
-        wh = pipeline.warehouse(target)
-        try:
-            first = run_sync(wh, sync)
-            second = run_sync(wh, sync)
-        finally:
-            wh.close()
+    with built.connection(target) as wh:
+        first = run_sync(wh, sync)
+        second = run_sync(wh, sync)
     sendable = {c for c, s in built.query(
         target, "select customer_id, is_sendable from marts.customer_consents where channel = 'sms'") if s}
     members = {c for (c,) in built.query(

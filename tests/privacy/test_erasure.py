@@ -125,7 +125,6 @@ def test_erasure_reaches_everywhere(target, sample, warehouses, tmp_path, monkey
 
 
 def _erase_and_scan(target, sample, warehouses, tmp_path, receiver):
-    from orchestration import pipeline
     from orchestration.activation.config import load_syncs
     from orchestration.activation.runner import run_sync
     from orchestration.privacy.subject_access import export_subject
@@ -154,13 +153,10 @@ def _erase_and_scan(target, sample, warehouses, tmp_path, receiver):
         "and i.identifier_type = 'member_id' where p.customer_id in "
         f"({', '.join(repr(c) for c in chosen)}) group by p.customer_id, p.mobile, p.email")}
     _syncs(tmp_path / "syncs", segment)
+    with warehouses.connection(target) as wh:
+        for sync in load_syncs():
+            run_sync(wh, sync)
     with warehouses.active():
-        wh = pipeline.warehouse(target)
-        try:
-            for sync in load_syncs():
-                run_sync(wh, sync)
-        finally:
-            wh.close()
         export_subject(f"mobile:{profile[chosen[0]][0]}", target)
         publish(target)
     assert set(chosen) <= set(receiver.audience)
@@ -192,24 +188,16 @@ def _erase_and_scan(target, sample, warehouses, tmp_path, receiver):
     # and the requests' values as the people typed them
     needles |= {f"+86 {m[:3]}-{m[3:7]}-{m[7:]}", e.upper()}
     needles = {n for n in needles if n and len(n) >= 6}
-    with warehouses.active():
-        wh = pipeline.warehouse(target)
-        try:
-            assert _scan(wh, target, needles), "the scan finds nothing even before erasure"
-        finally:
-            wh.close()
+    with warehouses.connection(target) as wh:
+        assert _scan(wh, target, needles), "the scan finds nothing even before erasure"
     assert any((tmp_path / "exports").glob("*.json"))
 
     # 3. erase
     _run_erasure(warehouses, target)
 
-    with warehouses.active():
-        wh = pipeline.warehouse(target)
-        try:
-            found = _scan(wh, target, needles)
-            assert found == [], (found, wh.execute("select * from raw.erasure_requests").fetchall())
-        finally:
-            wh.close()
+    with warehouses.connection(target) as wh:
+        found = _scan(wh, target, needles)
+        assert found == [], (found, wh.execute("select * from raw.erasure_requests").fetchall())
     assert not set(chosen) & set(receiver.audience)  # the mirrored audience dropped them
     assert set(receiver.audience)  # and kept everyone else
     # a removal row names the customer id (the channel needs it); nothing else of theirs remains
@@ -264,9 +252,5 @@ def _erase_and_scan(target, sample, warehouses, tmp_path, receiver):
     assert q("select status from marts.erasure_log where request_id = 'T-ER-4'") == [("already_erased",)]
     recon = q("select is_reconciled from marts.source_reconciliation")
     assert all(r[0] for r in recon)
-    with warehouses.active():
-        wh = pipeline.warehouse(target)
-        try:
-            assert _scan(wh, target, needles) == []
-        finally:
-            wh.close()
+    with warehouses.connection(target) as wh:
+        assert _scan(wh, target, needles) == []

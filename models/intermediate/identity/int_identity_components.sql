@@ -11,8 +11,7 @@
         "{{ run_statements(drop_cc_work_tables(this)) }}",
         "drop table if exists {{ work_relation(this, '__affected') }}",
         "drop table if exists {{ work_relation(this, '__changed') }}",
-        "drop table if exists {{ work_relation(this, '__graph') }}",
-        "create table {{ work_relation(this, '__graph') }} as select node_a, node_b from {{ ref('int_identity_edges') }}",
+        "{{ run_statements(keep_input_copy(ref('int_identity_edges'), '__graph', ['node_a', 'node_b'])) }}",
     ],
 ) }}
 

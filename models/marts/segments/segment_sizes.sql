@@ -60,7 +60,7 @@ changes as (
 final as (
     select
         cast('{{ invocation_id }}' as {{ dbt.type_string() }}) as run_id,
-        cast('{{ run_started_at }}' as {{ dbt.type_timestamp() }}) as computed_at,
+        {{ run_timestamp() }} as computed_at,
         cast(segments.segment_id as {{ dbt.type_string() }}) as segment_id,
         cast(segments.description as {{ dbt.type_string() }}) as description,
         cast(segments.owner_team as {{ dbt.type_string() }}) as owner_team,

@@ -29,7 +29,7 @@ final as (
         {%- for tag in tags %}
         from_{{ tianwen.tag_origin(tag) }}.{{ tag.name }},
         {%- endfor %}
-        cast('{{ run_started_at }}' as {{ dbt.type_timestamp() }}) as computed_at
+        {{ run_timestamp() }} as computed_at
     from
         customers
     {%- for origin in origins %}

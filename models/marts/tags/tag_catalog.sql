@@ -61,7 +61,7 @@ final as (
             when customers.customer_count > 0 then 0
         end as coverage,
         cast(coalesce(coverage.distinct_values, 0) as {{ dbt.type_bigint() }}) as distinct_values,
-        cast('{{ run_started_at }}' as {{ dbt.type_timestamp() }}) as computed_at
+        {{ run_timestamp() }} as computed_at
     from declarations
     cross join customers
     left join coverage on declarations.tag_name = coverage.tag_name
