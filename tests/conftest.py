@@ -203,14 +203,22 @@ def _new_database(pg_server: str, name: str | None = None) -> dict:
 
 
 @pytest.fixture()
-def warehouses(pg_server, request) -> Warehouses:
-    """Empty warehouses on both engines for one test. dbt parses the whole project again (5 s
-    or more) when the connection settings differ from its last run with the same target
-    folder, so each worker's tests get one DuckDB path and one database name, emptied first."""
-    worker = os.environ.get("PYTEST_XDIST_WORKER", "main")
+def worker_duckdb(request) -> Path:
+    """The DuckDB path this worker's tests share, in an emptied folder. dbt parses the whole
+    project again (8 s or more) when the connection settings differ from its last run with
+    the same target folder: tests that only need some DuckDB warehouse use this one."""
     folder = request.config._tianwen_dagster_home / "warehouse"
     shutil.rmtree(folder, ignore_errors=True)
-    return Warehouses(folder / "tianwen.duckdb", _new_database(pg_server, f"tw_{worker}"))
+    folder.mkdir(parents=True)
+    return folder / "tianwen.duckdb"
+
+
+@pytest.fixture()
+def warehouses(pg_server, worker_duckdb) -> Warehouses:
+    """Empty warehouses on both engines for one test: the worker's DuckDB path and one
+    database name per worker, emptied first (see worker_duckdb)."""
+    worker = os.environ.get("PYTEST_XDIST_WORKER", "main")
+    return Warehouses(worker_duckdb, _new_database(pg_server, f"tw_{worker}"))
 
 
 @pytest.fixture(scope="session")

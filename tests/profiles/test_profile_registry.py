@@ -27,10 +27,10 @@ from orchestration.dbt.runner import dbt_args
       "model": "customer_metrics", "column": "order_count", "history": "no", "description": "d"},
      "history must be true or false"),
 ])
-def test_a_wrong_tag_declaration_names_the_fix(declaration, message, tmp_path):
+def test_a_wrong_tag_declaration_names_the_fix(declaration, message, worker_duckdb):
     args = dbt_args(["run-operation", "validate_tag_definitions",
                      "--args", json.dumps({"tags": [declaration]})], "duckdb")
-    env = {**config.dbt_env(), "CDP_DUCKDB_PATH": str(tmp_path / "w.duckdb")}
+    env = {**config.dbt_env(), "CDP_DUCKDB_PATH": str(worker_duckdb)}
     proc = subprocess.run(args, cwd=config.PROJECT_DIR, env=env, text=True, capture_output=True)
     assert proc.returncode != 0
     assert message in proc.stdout + proc.stderr
