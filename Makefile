@@ -55,12 +55,12 @@ browser:
 
 # Test names as they run and the slowest tests at the end.
 PYTEST_PROGRESS := -v --durations=15
-# Four workers (pytest-xdist) on two cores. The cores wait on PostgreSQL round trips, Dagster,
-# Spark and browser start-up: with two workers they were busy 73% of the time, three finished
-# the suite in 22:18 against 23:51 (2026-11-26), and with three the job still got 128% of
-# the two cores on 2026-12-07 (29:09 on that slower machine). A file runs on one worker,
-# and so do all files that share the built warehouses.
-PYTEST_WORKERS ?= 4
+# Three workers (pytest-xdist) on two cores: with two, the cores were busy 73% of the time
+# (PostgreSQL round trips, Dagster and browser start-up); three finished the suite in 22:18
+# against 23:51 (2026-11-26). Four were slower on 2026-12-07: 122 of the 265 tests done after
+# 26 minutes, where three finished them all in 29, the cores busy throughout. A file runs on
+# one worker, and so do all files that share the built warehouses.
+PYTEST_WORKERS ?= 3
 
 # A local Spark session runs on Java 17 or later (Debian's headless runtime).
 java:

@@ -202,15 +202,21 @@ def _new_database(pg_server: str, name: str | None = None) -> dict:
     return settings(pg_server, name)
 
 
-@pytest.fixture()
-def worker_duckdb(request) -> Path:
-    """The DuckDB path this worker's tests share, in an emptied folder. dbt parses the whole
-    project again (8 s or more) when the connection settings differ from its last run with
-    the same target folder: tests that only need some DuckDB warehouse use this one."""
-    folder = request.config._tianwen_dagster_home / "warehouse"
-    shutil.rmtree(folder, ignore_errors=True)
-    folder.mkdir(parents=True)
+def worker_duckdb_path() -> Path:
+    """The DuckDB path this worker's tests share (in the worker's own DAGSTER_HOME). dbt
+    parses the whole project again (8 s or more) when the connection settings differ from
+    its last run with the same target folder: tests that only need some DuckDB warehouse,
+    or only compile, use this one."""
+    folder = Path(os.environ["DAGSTER_HOME"]) / "warehouse"
+    folder.mkdir(parents=True, exist_ok=True)
     return folder / "tianwen.duckdb"
+
+
+@pytest.fixture()
+def worker_duckdb() -> Path:
+    """worker_duckdb_path(), its folder emptied first."""
+    shutil.rmtree(worker_duckdb_path().parent, ignore_errors=True)
+    return worker_duckdb_path()
 
 
 @pytest.fixture()

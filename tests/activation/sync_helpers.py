@@ -98,7 +98,7 @@ def make_sync(**overrides) -> Sync:
     return Sync(**data)
 
 
-def compiled_sql(model: str, folder: str, tmp_dir, layer: str = "marts") -> str:
+def compiled_sql(model: str, folder: str, layer: str = "marts") -> str:
     """The model's SQL as dbt compiles it for DuckDB, with the database name dropped, so it
     runs on any DuckDB connection holding the schemas it reads."""
     import os
@@ -106,9 +106,10 @@ def compiled_sql(model: str, folder: str, tmp_dir, layer: str = "marts") -> str:
 
     from orchestration.config import dbt_target_dir
     from orchestration.dbt.runner import run_dbt
+    from tests.conftest import worker_duckdb_path
 
     before = os.environ.get("CDP_DUCKDB_PATH")
-    os.environ["CDP_DUCKDB_PATH"] = str(tmp_dir / "tianwen.duckdb")
+    os.environ["CDP_DUCKDB_PATH"] = str(worker_duckdb_path())  # the worker's: no full re-parse
     try:
         run_dbt(["compile", "--select", model], "duckdb", quiet=True)
     finally:

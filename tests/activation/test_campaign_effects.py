@@ -20,8 +20,8 @@ T0 = datetime(2026, 10, 1)
 
 
 @pytest.fixture(scope="module")
-def effects_sql(tmp_path_factory) -> str:
-    return compiled_sql("campaign_effects", "activation", tmp_path_factory.mktemp("compile"))
+def effects_sql() -> str:
+    return compiled_sql("campaign_effects", "activation")
 
 
 @pytest.mark.slow  # starts dbt

@@ -52,14 +52,14 @@ def test_tags_follow_the_staged_engagements(built, target):
 
 
 @pytest.mark.slow  # starts dbt
-def test_a_treated_purchase_within_the_window_is_a_response(tmp_path):
+def test_a_treated_purchase_within_the_window_is_a_response():
     """The model's SQL as dbt compiles it, on hand-made tables: a treated customer's paid order
     inside the window counts; a late one or a refund does not, and a held-out customer is
     not reached at all."""
     import duckdb
     from sync_helpers import compiled_sql
 
-    sql = compiled_sql("int_customer_campaign_responses", "activation", tmp_path, layer="intermediate")
+    sql = compiled_sql("int_customer_campaign_responses", "activation", layer="intermediate")
     con = duckdb.connect()
     for schema in ("marts", "intermediate", "staging"):
         con.execute(f"create schema {schema}")

@@ -27,6 +27,7 @@ from orchestration.activation.runner import run_sync
 from orchestration.activation.state import REMOVE, BatchOutcome
 from orchestration.config import PROJECT_DIR, dbt_target_dir
 from orchestration.ingest.warehouse import Warehouse
+from tests.conftest import worker_duckdb_path
 
 CHANNELS = ["email", "sms", "push", "wechat", "ads", "all"]
 DEFAULTS = {r["channel"]: r["is_granted_by_default"] == "true"
@@ -35,10 +36,10 @@ T0 = datetime(2026, 1, 1)
 
 
 @pytest.fixture(scope="module")
-def consent_sql(tmp_path_factory, monkeypatch_module) -> str:
+def consent_sql(monkeypatch_module) -> str:
     from orchestration.dbt.runner import run_dbt
 
-    monkeypatch_module.setenv("CDP_DUCKDB_PATH", str(tmp_path_factory.mktemp("compile") / "tianwen.duckdb"))
+    monkeypatch_module.setenv("CDP_DUCKDB_PATH", str(worker_duckdb_path()))  # no full re-parse
     run_dbt(["compile", "--select", "customer_consents"], "duckdb", quiet=True)
     text = (dbt_target_dir() / "duckdb" / "compiled" / "tianwen" / "models" / "marts" / "privacy" /
             "customer_consents.sql").read_text()
