@@ -12,22 +12,20 @@ means the channel's default in seeds/consent_channel_defaults.csv; erased is nev
 from __future__ import annotations
 
 import csv
-import re
 from datetime import datetime, timedelta
 
 import duckdb
 import pytest
 from hypothesis import HealthCheck, Phase, example, given, settings
 from hypothesis import strategies as st
-from sync_helpers import make_sync
+from sync_helpers import compiled_sql, make_sync
 
 from orchestration.activation import state
 from orchestration.activation.destinations.base import Destination
 from orchestration.activation.runner import run_sync
 from orchestration.activation.state import REMOVE, BatchOutcome
-from orchestration.config import PROJECT_DIR, dbt_target_dir
+from orchestration.config import PROJECT_DIR
 from orchestration.ingest.warehouse import Warehouse
-from tests.conftest import worker_duckdb_path
 
 CHANNELS = ["email", "sms", "push", "wechat", "ads", "all"]
 DEFAULTS = {r["channel"]: r["is_granted_by_default"] == "true"
@@ -36,20 +34,8 @@ T0 = datetime(2026, 1, 1)
 
 
 @pytest.fixture(scope="module")
-def consent_sql(monkeypatch_module) -> str:
-    from orchestration.dbt.runner import run_dbt
-
-    monkeypatch_module.setenv("CDP_DUCKDB_PATH", str(worker_duckdb_path()))  # no full re-parse
-    run_dbt(["compile", "--select", "customer_consents"], "duckdb", quiet=True)
-    text = (dbt_target_dir() / "duckdb" / "compiled" / "tianwen" / "models" / "marts" / "privacy" /
-            "customer_consents.sql").read_text()
-    return re.sub(r'"[^"]+"\.("(?:marts|staging|seeds)")', r"\1", text)  # no catalog: any database
-
-
-@pytest.fixture(scope="module")
-def monkeypatch_module():
-    with pytest.MonkeyPatch.context() as mp:
-        yield mp
+def consent_sql() -> str:
+    return compiled_sql("customer_consents", "privacy")
 
 
 class MemoryWarehouse(Warehouse):
