@@ -5,18 +5,6 @@ from __future__ import annotations
 
 import pytest
 
-CRM = ("member_id,mobile,email,member_card_no,full_name,gender,birth_date,province,city,"
-       "register_channel,loyalty_tier,registered_at,updated_at")
-SHOP = "order_id,member_id,mobile,email,device_id,channel,status,amount,currency,ordered_at,updated_at"
-POS = "txn_id,store_id,mobile,member_card_no,amount,payment_method,txn_at"
-APP = ("event_id,device_id,idfa,imei,oaid,member_id,mobile,event_type,os,app_version,event_at,"
-       "received_at")
-
-
-def _write(landing, source, batch, header, rows):
-    (landing / source).mkdir(parents=True, exist_ok=True)
-    (landing / source / f"{batch}.csv").write_text("\n".join([header, *rows]) + "\n")
-
 
 def _customer(wh, target, t, v):
     rows = wh.query(target, f"select customer_id from marts.customer_identities"
@@ -35,28 +23,20 @@ def _segments(wh, target, customer):
 
 
 @pytest.mark.parametrize("target", ["duckdb", "postgres"])
-def test_a_merge_moves_orders_tags_and_segments_to_the_surviving_id(target, tmp_path, warehouses):
-    landing, wh = tmp_path / "landing", warehouses
-    # A: a new gold member with an online order; B: a till customer known by mobile and card
-    _write(landing, "crm_members", "2026-11-01", CRM,
-           ["M1,13900000001,,,王芳,F,1990-11-05,浙江,杭州,app,gold,2026-10-20 10:00:00,2026-10-20 10:00:00"])
-    _write(landing, "shop_orders", "2026-11-01", SHOP,
-           ["SO1,M1,,,,web,paid,100.00,CNY,2026-10-25 10:00:00,2026-10-25 10:00:00"])
-    _write(landing, "pos_transactions", "2026-11-01", POS,
-           ["T1,S01,13900000002,600000000002,10.50,cash,2025-12-01 10:00:00"])
-    wh.update(landing, target)
-    a = _customer(wh, target, "member_id", "M1")
-    b = _customer(wh, target, "mobile", "13900000002")
+def test_a_merge_moves_orders_tags_and_segments_to_the_surviving_id(target, service_data, service_pg):
+    """The merge scenario of tests/merge_scenario.py (A: a new gold member with an online
+    order; B: a till customer known by mobile and card; then an SMS login ties A to B's
+    mobile), read before the second batch (v1) and after it."""
+    scenario = service_data if target == "duckdb" else service_pg
+    before, wh = scenario["v1_wh"], scenario["wh"]
+    a = _customer(before, target, "member_id", "M1")
+    b = _customer(before, target, "mobile", "13900000002")
     assert a and b and a != b
-    assert _tags(wh, target, a)["order_count"] == "1" and _tags(wh, target, b)["order_count"] == "1"
-    assert "new_members_first_30d" in _segments(wh, target, a)
-    assert "lapsed_buyers" in _segments(wh, target, b)  # B last bought almost a year ago
+    assert _tags(before, target, a)["order_count"] == "1" and _tags(before, target, b)["order_count"] == "1"
+    assert "new_members_first_30d" in _segments(before, target, a)
+    assert "lapsed_buyers" in _segments(before, target, b)  # B last bought almost a year ago
 
-    # an SMS login ties member M1 to B's mobile: A merges into B (older, so its id survives)
-    _write(landing, "app_events", "2026-11-02", APP,
-           ["E1,dev-0001-aaaa,,,,M1,13900000002,login,android,6.0.0,2026-11-02 10:00:00,"
-            "2026-11-02 10:00:01"])
-    wh.update(landing, target)
+    # after the second batch: A merged into B (older, so its id survives)
     assert wh.query(target, "select old_customer_id, new_customer_id, reason"
                             " from marts.customer_id_merges") == [(a, b, "merge")]
     for table in ("customer_profiles", "customer_metrics", "customer_tags", "segment_memberships",
@@ -68,7 +48,7 @@ def test_a_merge_moves_orders_tags_and_segments_to_the_surviving_id(target, tmp_
     tags = _tags(wh, target, b)
     assert (tags["order_count"], tags["lifetime_value"], tags["member_tier"]) == ("2", "110.50", "gold")
     profile = wh.query(target, f"select full_name, city, mobile from marts.customer_profiles where customer_id = '{b}'")
-    assert profile == [("王芳", "杭州", "13900000001")]  # the CRM mobile beats the till's
+    assert profile == [("张伟", "杭州", "13800138000")]  # the CRM mobile beats the till's
     # B now holds A's membership: it is in A's segment, and left the recall segment (bought recently)
     assert _segments(wh, target, b) == {"new_members_first_30d", "birthday_this_month"}
     events = set(wh.query(target, "select customer_id, segment_id, event_type from marts.segment_membership_events"))

@@ -7,23 +7,9 @@ import duckdb
 import httpx
 import pytest
 
-from tests.conftest import Warehouses, _new_database
-from tests.service.conftest import KEYS, first_batch, running_server, second_batch
+from tests.service.conftest import KEYS, running_server
 
-# with the DuckDB service tests: both read the session's service_data
-pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("service_data")]
-
-
-@pytest.fixture(scope="module")
-def pg_built(pg_server, tmp_path_factory):
-    root = tmp_path_factory.mktemp("service-pg")
-    wh = Warehouses(root / "unused.duckdb", _new_database(pg_server))
-    wh.env["CDP_SERVING_DIR"] = str(root / "serving")
-    first_batch(root / "landing")
-    wh.run(root / "landing", "postgres")
-    second_batch(root / "landing")
-    wh.run(root / "landing", "postgres")
-    return {"wh": wh, "root": root}
+pytestmark = pytest.mark.slow
 
 
 def _copy(folder) -> duckdb.DuckDBPyConnection:
@@ -31,9 +17,9 @@ def _copy(folder) -> duckdb.DuckDBPyConnection:
     return duckdb.connect(str(folder / name), read_only=True)
 
 
-def test_the_postgres_build_publishes_its_marts_minus_the_erased(pg_built):
-    wh = pg_built["wh"]
-    con = _copy(pg_built["root"] / "serving")
+def test_the_postgres_build_publishes_its_marts_minus_the_erased(service_pg):
+    wh = service_pg["wh"]
+    con = _copy(service_pg["root"] / "serving")
     assert con.execute("select target from build").fetchall() == [("postgres",)]
     live = {c for (c,) in wh.query("postgres", "select customer_id from marts.customer_profiles "
                                                "where not has_erasure_request")}
@@ -47,13 +33,13 @@ def test_the_postgres_build_publishes_its_marts_minus_the_erased(pg_built):
     assert con.execute("select old_customer_id, surviving_customer_id from merges").fetchall() == merges
 
 
-def test_the_api_answers_the_same_on_both_targets(pg_built, service_data, server):
-    con_pg, con_duck = _copy(pg_built["root"] / "serving"), _copy(service_data["serving"])
+def test_the_api_answers_the_same_on_both_targets(service_pg, service_data, server):
+    con_pg, con_duck = _copy(service_pg["root"] / "serving"), _copy(service_data["serving"])
     types = "select column_name, data_type from information_schema.columns where table_name = 'customers' order by 1"
     assert con_pg.execute(types).fetchall() == con_duck.execute(types).fetchall()
-    env = {**pg_built["wh"].env, "CDP_TARGET": "postgres"}
+    env = {**service_pg["wh"].env, "CDP_TARGET": "postgres"}
     (old_id,), = con_pg.execute("select old_customer_id from merges").fetchall()
-    with running_server(env, pg_built["root"] / "server.log") as pg_srv:
+    with running_server(env, service_pg["root"] / "server.log") as pg_srv:
         for key in ("full", "masked"):
             for path in (f"/v1/customers/{old_id}?fields=profile,consents,segments,identifiers",
                          "/v1/customers/lookup?identifier_type=mobile&value=%2B86%20138-0013-8000",
