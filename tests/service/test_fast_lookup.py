@@ -75,7 +75,12 @@ def clients(service_data):
     with pytest.MonkeyPatch.context() as mp:
         for name, value in env.items():
             mp.setenv(name, value)
-        return InProcess(create_app("duckdb")), InProcess(create_app("duckdb", fast_lookup=False))
+        apps = create_app("duckdb"), create_app("duckdb", fast_lookup=False)
+    yield tuple(InProcess(app) for app in apps)
+    # closed, not left to the garbage collector: DuckDB refuses a later connection to the same
+    # copy in this process with other settings (tests/service/test_postgres.py opens it)
+    for app in apps:
+        app.state.store.current().close()
 
 
 LONG = "1" * 257
