@@ -1,7 +1,8 @@
 """A tiny hand-made landing folder in two batches, built on each engine once per session: the
 first batch holds a gold member A with an online order, more members, one who asked to be
 erased and a till customer B; the second ties A to B's mobile, so A merges into B. The data
-service tests read it (tests/service) and so does the merge test (tests/profiles)."""
+service tests read it (tests/service) and so does the merge test (tests/profiles). `write` and
+the headers serve the tests that script batches of their own (tests/test_identity.py)."""
 
 from __future__ import annotations
 

@@ -13,6 +13,7 @@ import pytest
 from orchestration import config
 from orchestration.observability.accuracy import ceiling as _ceiling
 from orchestration.observability.accuracy import pair_scores as _score
+from tests.merge_scenario import APP, CRM, POS, write
 
 ENGINES = ["duckdb", "postgres"]
 IDENTITIES = ("select customer_id, identifier_type, identifier_value"
@@ -69,45 +70,35 @@ def test_stats_and_conflicts_are_published(built):
 
 # ---------------------------------------------------------------- a scripted story
 
-CRM = ("member_id,mobile,email,member_card_no,full_name,gender,birth_date,province,city,"
-       "register_channel,loyalty_tier,registered_at,updated_at")
-POS = "txn_id,store_id,mobile,member_card_no,amount,payment_method,txn_at"
-APP = ("event_id,device_id,idfa,imei,oaid,member_id,mobile,event_type,os,app_version,event_at,"
-       "received_at")
 SHARED_PHONE, CHAIN = "13955555555", 150
-
-
-def _write(landing, source, batch, header, rows):
-    (landing / source).mkdir(parents=True, exist_ok=True)
-    (landing / source / f"{batch}.csv").write_text("\n".join([header, *rows]) + "\n")
 
 
 def _batch1(landing):
     crm = ["M1,13900000001,,,,F,,,,app,gold,2026-01-01 10:00:00,2026-01-01 10:00:00"]
     crm += [f"S{i:02d},{SHARED_PHONE},,,,M,,,,store,bronze,2026-02-01 10:00:00,2026-02-01 10:00:00"
             for i in range(30)]  # one phone typed in for thirty members
-    _write(landing, "crm_members", "2026-11-01", CRM, crm)
+    write(landing, "crm_members", "2026-11-01", CRM, crm)
     pos = ["T1,S01,13900000002,600000000002,10.00,cash,2025-12-01 10:00:00"]
     # a chain: mobile k - card k - mobile k+1 ... (301 identifiers, no member id)
     for k in range(CHAIN):
         card = f"7{k:011d}"
         pos.append(f"C{k}a,S02,1370000{k:04d},{card},1.00,cash,2026-03-01 10:00:00")
         pos.append(f"C{k}b,S02,1370000{k + 1:04d},{card},1.00,cash,2026-03-01 10:00:00")
-    _write(landing, "pos_transactions", "2026-11-01", POS, pos)
+    write(landing, "pos_transactions", "2026-11-01", POS, pos)
 
 
 def _batch2(landing):  # an SMS login ties member M1 to the till's mobile 13900000002
-    _write(landing, "app_events", "2026-11-02", APP,
+    write(landing, "app_events", "2026-11-02", APP,
            ["E1,dev-0001-aaaa,,,,M1,13900000002,login,android,6.0.0,2026-11-02 10:00:00,"
             "2026-11-02 10:00:01"])
 
 
 def _batch3(landing):  # another member gives the same mobile: it can no longer merge anyone
     # and keys seen before come again: M1's newer version, T1 re-sent, a till line without a key
-    _write(landing, "crm_members", "2026-11-03", CRM,
+    write(landing, "crm_members", "2026-11-03", CRM,
            ["M9,13900000002,,,,F,,,,app,gold,2026-11-03 10:00:00,2026-11-03 10:00:00",
             "M1,13900000001,,,,F,,,,app,platinum,2026-01-01 10:00:00,2026-11-03 11:00:00"])
-    _write(landing, "pos_transactions", "2026-11-03", POS,
+    write(landing, "pos_transactions", "2026-11-03", POS,
            ["T1,S01,13900000002,600000000002,10.00,cash,2025-12-01 10:00:00",
             ",S01,13900000003,,5.00,cash,2026-11-03 10:00:00"])
 

@@ -57,12 +57,18 @@ def engines(tmp_path_factory):
         # own SQL, and the rows they would test are compared with DuckDB's, where they pass
         run_dbt(["build", "--exclude", *(f"test_name:{name}" for name in DBT_GENERIC_TESTS)], "spark", quiet=True)
         artifacts = config.dbt_target_dir() / "spark"
-        unit_tests = {
-            "declared": set(json.loads((artifacts / "manifest.json").read_text())["unit_tests"]),
-            "ran": {r["unique_id"]: r["status"]
-                    for r in json.loads((artifacts / "run_results.json").read_text())["results"]
-                    if r["unique_id"].startswith("unit_test.")}}
-    return {"root": root, "env": env, "loads": loads, "unit_tests": unit_tests,
+        manifest = json.loads((artifacts / "manifest.json").read_text())
+        ran = {r["unique_id"]: r["status"]
+               for r in json.loads((artifacts / "run_results.json").read_text())["results"]}
+        unit_tests = {"declared": set(manifest["unit_tests"]),
+                      "ran": {k: v for k, v in ran.items() if k.startswith("unit_test.")}}
+        # data tests by kind (a generic test's name, or "singular"): what each kind's runs ended in
+        data_tests: dict[str, set[str]] = {}
+        for key, status in ran.items():
+            if key.startswith("test."):
+                kind = (manifest["nodes"][key].get("test_metadata") or {}).get("name", "singular")
+                data_tests.setdefault(kind, set()).add(status)
+    return {"root": root, "env": env, "loads": loads, "unit_tests": unit_tests, "data_tests": data_tests,
             "truth": json.loads((root / "truth" / "manifest.json").read_text())}
 
 
@@ -159,6 +165,13 @@ def test_every_unit_test_passes_on_spark(engines):
     declared, ran = engines["unit_tests"]["declared"], engines["unit_tests"]["ran"]
     assert len(declared) >= 15
     assert set(ran) == declared and set(ran.values()) == {"pass"}, ran
+
+
+def test_our_data_tests_run_and_pass_on_spark(engines):
+    """The generic tests of macros/generic_tests and the singular tests, each kind at least
+    once; dbt's own generic tests are left to the row-for-row comparison above."""
+    assert engines["data_tests"] == {"unique_combination_of_columns": {"pass"}, "expression_is_true": {"pass"},
+                                     "singular": {"pass"}}
 
 
 def test_the_pipeline_job_s_python_assets_run_on_spark_as_on_duckdb(engines, tmp_path):
