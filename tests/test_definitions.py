@@ -29,6 +29,37 @@ def test_lineage_runs_from_a_landing_source_to_customer_identities():
             "int_identifier_occurrences_unioned", "int_identity_components"} <= names
 
 
+def _dbt_steps(job: dg.JobDefinition) -> list[set[str]]:
+    """The dbt steps of a job's plan, each as the names of the assets it builds."""
+    steps: dict[str, set[str]] = {}
+    for key in job.asset_layer.selected_asset_keys:
+        node = job.asset_layer.get_op_output_handle(key).node_handle.name
+        if node.startswith("tianwen_dbt"):
+            steps.setdefault(node, set()).add(key.to_user_string())
+    return list(steps.values())
+
+
+def test_a_run_starts_dbt_once_before_and_once_after_the_predictive_tags():
+    """Each dbt step pays dbt's start-up: every entry point of the dbt graph waits for the load
+    ledger (and, for models, erasure), so nothing splits the build before the Python model."""
+    graph = defs.resolve_asset_graph()
+    ledger = dg.AssetKey(["raw", "_load_ledger"])
+    assert ledger in graph.get(dg.AssetKey("identity_rules")).parent_keys  # a seed
+    assert ledger in graph.get(dg.AssetKey("base_web__events")).parent_keys  # a base model
+    assert ledger not in graph.get(dg.AssetKey("stg_web__events")).parent_keys  # not an entry point
+    for name in ("tianwen_pipeline", "tianwen_erasure"):
+        steps = _dbt_steps(defs.resolve_job_def(name))
+        assert len(steps) == 2, (name, steps)
+        first, after = sorted(steps, key=len, reverse=True)
+        assert {"base_web__events", "customer_identities", "source_reconciliation",
+                "customer_features"} <= first, name
+        assert {"customer_scores", "customer_tags"} <= after, name
+    # the retention log is written and read inside the first step; the lineage keeps its writers
+    retention = dg.AssetKey(["privacy", "retention_log"])
+    assert retention not in graph.get(dg.AssetKey("source_reconciliation")).parent_keys
+    assert dg.AssetKey("base_web__events") in graph.get(retention).parent_keys
+
+
 def test_marts_have_a_freshness_policy():
     graph = defs.resolve_asset_graph()
     node = graph.get(dg.AssetKey("customer_identities"))

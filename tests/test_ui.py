@@ -4,6 +4,7 @@ lineage from a landing source to customer_identities (a screenshot is saved unde
 and clicking "Materialize all" runs every asset to success."""
 
 import contextlib
+import itertools
 import json
 import os
 import shutil
@@ -85,20 +86,21 @@ def test_graphql_shows_the_path_from_landing_to_customer_identities(webserver):
         time.sleep(1)
     deps = {"/".join(n["assetKey"]["path"]): {"/".join(d["path"]) for d in n["dependencyKeys"]}
             for n in nodes["assetNodes"]}
-    path, frontier = {}, ["customer_identities"]
-    while frontier:  # walk upstream, remembering how we came
-        node = frontier.pop()
-        for dep in deps.get(node, ()):
-            if dep not in path:
-                path[dep] = node
-                frontier.append(dep)
-    assert "raw/crm_members" in path
-    chain, node = ["raw/crm_members"], "raw/crm_members"
-    while node != "customer_identities":
-        node = path[node]
-        chain.append(node)
-    assert "stg_crm__members" in chain and "int_identifier_occurrences_unioned" in chain
-    assert chain[-1] == "customer_identities"
+
+    def upstream(start: str) -> set[str]:
+        seen, frontier = set(), [start]
+        while frontier:
+            for dep in deps.get(frontier.pop(), ()):
+                if dep not in seen:
+                    seen.add(dep)
+                    frontier.append(dep)
+        return seen
+
+    # raw -> staging -> identity -> the mart, each hop upstream of the next
+    hops = ["raw/crm_members", "stg_crm__members", "int_identifier_occurrences_unioned",
+            "customer_identities"]
+    for before, after in itertools.pairwise(hops):
+        assert before in upstream(after), (before, after)
 
 
 def test_lineage_view_in_chromium(webserver):

@@ -39,6 +39,8 @@ GROUPS = {
 }
 
 LEDGER_KEY = dg.AssetKey(["raw", "_load_ledger"])
+# written by the retained sources' base models (a dbt pre-hook), read by the reconciliation
+RETENTION_LOG_KEY = dg.AssetKey(["privacy", "retention_log"])
 
 
 def landing_key(source: str) -> dg.AssetKey:

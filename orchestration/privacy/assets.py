@@ -5,6 +5,7 @@ import dagster as dg
 
 from orchestration import config
 from orchestration.dbt.project import project_vars
+from orchestration.observability.lineage import RETENTION_LOG_KEY
 
 
 def _retained_bases() -> list[dg.AssetKey]:
@@ -13,7 +14,7 @@ def _retained_bases() -> list[dg.AssetKey]:
 
 
 retention_log = dg.AssetSpec(
-    ["privacy", "retention_log"], group_name="privacy", kinds={"dbt"}, deps=_retained_bases(),
+    RETENTION_LOG_KEY, group_name="privacy", kinds={"dbt"}, deps=_retained_bases(),
     description="What retention purged (privacy.retention_log): one row per purge that deleted raw "
                 "rows, with the source, window, cutoff and count. Written by the purge_expired_events "
                 "pre-hook when a retained source's base model builds (CDP_EVENT_RETENTION_DAYS); "

@@ -17,6 +17,7 @@ import dagster as dg
 from orchestration import config
 from orchestration.ingest.assets import raw_key
 from orchestration.ingest.landing import ready_snapshot
+from orchestration.observability.lineage import LEDGER_KEY
 
 # channel syncs (activation/<sync>) run on their own triggers, never as a rebuild's side effect;
 # erasure runs in its own job (below)
@@ -89,8 +90,13 @@ def landing_sensor(context: dg.SensorEvaluationContext):
     sources = touched_sources(before, now)
     if not sources:
         return dg.SkipReason("no new landing files")
-    # seeds are cheap and the models' unit tests read them: always part of the run
-    selection = (dg.AssetSelection.assets(*(raw_key(s) for s in sorted(sources))).downstream()
+    # what reads the touched sources, and what follows from it; the ledger (every load's final
+    # account) comes along, but not through it: every dbt entry point waits for the ledger, and
+    # an untouched source's models have nothing new to build. Seeds are cheap and the models'
+    # unit tests read them: always part of the run.
+    touched = dg.AssetSelection.assets(*(raw_key(s) for s in sorted(sources)))
+    ledger = dg.AssetSelection.assets(LEDGER_KEY)
+    selection = (touched | ledger | (touched.downstream(depth=1, include_self=False) - ledger).downstream()
                  | dg.AssetSelection.groups("reference")) - dg.AssetSelection.key_prefixes(["activation"])
     context.update_cursor(json.dumps(now, sort_keys=True))
     graph = context.repository_def.asset_graph
