@@ -29,6 +29,7 @@ ERASURE_KEY = dg.AssetKey(["privacy", "erased_identifiers"])
 # every base model: the pre-hook acts on those with identifiers, and the erasure requests' raw
 # rows are deleted by the erasure step itself
 _ERASED_BASES = {spec["base"] for spec in project.project_vars()["tianwen_sources"].values()}
+ML_PREFIX = "ml"  # the predictive tags' tables (orchestration/ml/assets.py)
 MART_FRESHNESS = dg.FreshnessPolicy.time_window(fail_window=timedelta(hours=26),
                                                 warn_window=timedelta(hours=25))
 
@@ -72,7 +73,7 @@ class TianwenTranslator(DagsterDbtTranslator):
         # downstream of such a step got a later colour than one that was not: with every entry
         # point after them, everything up to the predictive tags is one dbt step (one ~10 s
         # dbt start-up instead of three).
-        if _is_entry_point(props):
+        if self._is_entry_point(manifest, props):
             waits_for += [LEDGER_KEY] + ([ERASURE_KEY] if props["resource_type"] != "seed" else [])
         if waits_for:
             spec = spec.merge_attributes(deps=sorted(set(waits_for) - {dep.asset_key for dep in spec.deps},
@@ -85,11 +86,15 @@ class TianwenTranslator(DagsterDbtTranslator):
                 deps=[dep for dep in spec.deps if dep.asset_key != RETENTION_LOG_KEY])
         return spec
 
-
-def _is_entry_point(props: Mapping[str, Any]) -> bool:
-    parents = (props.get("depends_on") or {}).get("nodes") or []
-    return props["resource_type"] in ("model", "seed", "snapshot") and all(
-        parent.startswith("source.") for parent in parents)
+    def _is_entry_point(self, manifest, props: Mapping[str, Any]) -> bool:
+        """A seed, or a node that reads only sources, none of them the predictive tags' tables
+        (the marts over those already come after the first step, and their lineage shows it)."""
+        parents = (props.get("depends_on") or {}).get("nodes") or []
+        if props["resource_type"] not in ("model", "seed", "snapshot") or not all(
+                parent.startswith("source.") for parent in parents):
+            return False
+        keys = [self.get_asset_key(self.get_resource_props(manifest, parent)) for parent in parents]
+        return not any(key.path[0] == ML_PREFIX for key in keys)
 
 
 translator = TianwenTranslator()
