@@ -39,8 +39,11 @@ RETENTION_BUILD = "+source_reconciliation +quarantined_rows +int_identifier_occu
 @pytest.mark.parametrize("target", ENGINES)
 def test_expired_events_are_purged_logged_and_reconciled(target, sample, warehouses, tmp_path,
                                                          monkeypatch):
-    # a window that ends inside the sample: the day before its last day, at the run's clock time
-    boundary = SAMPLE["end_date"] - dt.timedelta(days=1)
+    # a window that ends inside the sample at the run's clock time, and still does when it
+    # shrinks by a day below: the sample's days are Shanghai days, so its last one ends at
+    # 16:00 UTC, and from the afternoon (UTC) on the window starts a day earlier
+    back = 1 if dt.datetime.now(dt.UTC).hour < 14 else 2
+    boundary = SAMPLE["end_date"] - dt.timedelta(days=back)
     days = (dt.datetime.now(dt.UTC).date() - boundary).days
     monkeypatch.setenv("CDP_EVENT_RETENTION_DAYS", str(days))
     landing = copy_landing(sample["landing"], tmp_path / "landing")
