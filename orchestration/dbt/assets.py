@@ -22,14 +22,14 @@ from dagster_dbt import DagsterDbtTranslator, DbtCliResource, dbt_assets
 from orchestration import config
 from orchestration.dbt import project
 from orchestration.dbt.runner import PRODUCTION_BUILD, dbt_environment, dbt_executable, hand_over
+from orchestration.ml.assets import KEYS as ML_KEYS
 from orchestration.observability import metrics
 from orchestration.observability.lineage import LEDGER_KEY, RETENTION_LOG_KEY
+from orchestration.privacy.assets import ERASURE_KEY
 
-ERASURE_KEY = dg.AssetKey(["privacy", "erased_identifiers"])
 # every base model: the pre-hook acts on those with identifiers, and the erasure requests' raw
 # rows are deleted by the erasure step itself
 _ERASED_BASES = {spec["base"] for spec in project.project_vars()["tianwen_sources"].values()}
-ML_PREFIX = "ml"  # the predictive tags' tables (orchestration/ml/assets.py)
 MART_FRESHNESS = dg.FreshnessPolicy.time_window(fail_window=timedelta(hours=26),
                                                 warn_window=timedelta(hours=25))
 
@@ -94,7 +94,7 @@ class TianwenTranslator(DagsterDbtTranslator):
                 parent.startswith("source.") for parent in parents):
             return False
         keys = [self.get_asset_key(self.get_resource_props(manifest, parent)) for parent in parents]
-        return not any(key.path[0] == ML_PREFIX for key in keys)
+        return not set(keys) & set(ML_KEYS.values())
 
 
 translator = TianwenTranslator()
