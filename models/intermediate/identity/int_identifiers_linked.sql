@@ -1,43 +1,45 @@
 {#- For every usable identifier (normalised, not junk), how many distinct values of each
     other type it appears with in the same records. identity_rules says how many a person
     can hold; an identifier linked to more (a mobile seen with two member ids, a device with
-    eleven cookies... per the rules) would merge different people. Records are first reduced
-    to their distinct identifier tuples per source (many events share one cookie and member
-    id), so the pairs come from far fewer rows: identical to pairing every record with itself. -#}
+    eleven cookies... per the rules) would merge different people. Each source's records
+    are first reduced to their distinct identifier tuples (many events share one cookie and
+    member id), so the pairs come from far fewer rows: identical to pairing every record with
+    itself. The tuples are read from the staged records, where the identifiers already sit
+    side by side, with junk values blanked: the same values as the occurrences' (which are
+    the staged columns, flagged by type and value), without regrouping the occurrences by
+    record. -#}
 {%- set sources = var('tianwen_sources') -%}
 
 with
 
-occurrences as (
-    select * from {{ ref('int_identifier_occurrences_unioned') }}
-),
-
-usable as (
-    select
-        source_name,
-        record_key,
+junk as (
+    select distinct
         identifier_type,
         identifier_value
-    from occurrences
-    where not is_junk
+    from {{ ref('int_identifier_occurrences_unioned') }}
+    where is_junk
 ),
 
 {% for source_name, spec in sources.items() if spec.identifiers | length > 1 %}
 {{ source_name }}__records as (
-    select
-        record_key,
-        {%- for t in spec.identifiers %}
-        max(case identifier_type when '{{ t }}' then identifier_value end) as {{ t }}{% if not loop.last %},{% endif %}
-        {%- endfor %}
-    from usable
-    where source_name = '{{ source_name }}'
-    group by record_key
+    select * from {{ ref(spec.staged) }}
 ),
 
 {{ source_name }}__tuples as (
     select distinct
-        {{ spec.identifiers | join(',\n        ') }}
+        {%- for t in spec.identifiers %}
+        case
+            when junk_{{ t }}.identifier_value is null
+                then cast({{ source_name }}__records.{{ t }} as {{ dbt.type_string() }})
+        end as {{ t }}{% if not loop.last %},{% endif %}
+        {%- endfor %}
     from {{ source_name }}__records
+    {%- for t in spec.identifiers %}
+    left join junk as junk_{{ t }}
+        on
+            junk_{{ t }}.identifier_type = '{{ t }}'
+            and cast({{ source_name }}__records.{{ t }} as {{ dbt.type_string() }}) = junk_{{ t }}.identifier_value
+    {%- endfor %}
 ),
 
 {% endfor %}
