@@ -171,7 +171,7 @@ def test_our_data_tests_run_and_pass_on_spark(engines):
     """The generic tests of macros/generic_tests and the singular tests, each kind at least
     once; dbt's own generic tests are left to the row-for-row comparison above."""
     assert engines["data_tests"] == {"unique_combination_of_columns": {"pass"}, "expression_is_true": {"pass"},
-                                     "singular": {"pass"}}
+                                     "equal_rowcount": {"pass"}, "singular": {"pass"}}
 
 
 def test_the_pipeline_job_s_python_assets_run_on_spark_as_on_duckdb(engines, tmp_path):

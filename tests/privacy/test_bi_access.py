@@ -94,3 +94,63 @@ def test_bi_reader_reads_bi_views_and_nothing_else(built):
                          "snapshots.customer_profile_history"):
             with pytest.raises(psycopg.errors.InsufficientPrivilege):
                 con.execute(f"select 1 from {relation} limit 1")
+
+
+
+@pytest.fixture(scope="module")
+def equal_rowcount(tmp_path_factory) -> tuple[str, dict]:
+    """The equal_rowcount macro compiled by dbt for two pairs of tables (three rows against
+    two, two against two), and the manifest of that same fresh parse."""
+    import json
+    import subprocess
+
+    from orchestration import config
+    from orchestration.dbt.runner import dbt_args
+
+    inline = ("select 'differ' as pair, * from ({{ tianwen.default__test_equal_rowcount('three', 'two') }}) as a"
+              " union all select 'equal' as pair, * from"
+              " ({{ tianwen.default__test_equal_rowcount('two', 'other_two') }}) as b")
+    target_path = tmp_path_factory.mktemp("dbt-target")
+    args = dbt_args(["compile", "--quiet", "--inline", inline], "duckdb")
+    args[args.index("--target-path") + 1] = str(target_path)
+    env = {**config.dbt_env(), "CDP_DUCKDB_PATH": ":memory:"}
+    proc = subprocess.run(args, cwd=config.PROJECT_DIR, env=env, capture_output=True, text=True, timeout=600)
+    assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
+    return proc.stdout, json.loads((target_path / "manifest.json").read_text())
+
+
+def test_each_bi_view_is_keyed_by_its_mart_one_row_for_one(equal_rowcount):
+    """A bi view's primary-key test is equal_rowcount against the mart it masks, one row for
+    one: the mart's own key test covers the view, whatever masking does to the key columns."""
+    nodes = equal_rowcount[1]["nodes"]
+    tests = [n for n in nodes.values() if n["resource_type"] == "test"]
+
+    def kinds(uid: str) -> dict[str, list]:
+        out: dict[str, list] = {}
+        for t in tests:
+            if t.get("attached_node") == uid:
+                out.setdefault((t.get("test_metadata") or {}).get("name", "singular"), []).append(t)
+        return out
+
+    views = sorted(n["name"] for n in nodes.values()
+                   if n["resource_type"] == "model" and n["name"].startswith("bi_") and n["name"] != "bi_pseudonym_key")
+    assert len(views) >= 15
+    for view in views:
+        mart = nodes[f"model.tianwen.{view}"]["raw_code"].split("masked_view('")[1].split("'")[0]
+        view_tests = kinds(f"model.tianwen.{view}")
+        assert list(view_tests) == ["equal_rowcount"], (view, view_tests)
+        compare = view_tests["equal_rowcount"][0]["test_metadata"]["kwargs"]["compare_model"]
+        assert compare.replace('"', "'") == f"ref('{mart}')", (view, compare)
+        assert {"unique", "unique_combination_of_columns"} & set(kinds(f"model.tianwen.{mart}")), mart
+
+
+def test_equal_rowcount_fails_only_when_the_counts_differ(equal_rowcount):
+    """The compiled macro run by DuckDB: one failing row, with both counts, for the pair that
+    differs; none for the pair that does not."""
+    import duckdb
+
+    con = duckdb.connect()
+    con.execute("create table three as select * from range(3)")
+    con.execute("create table two as select * from range(2)")
+    con.execute("create table other_two as select * from range(10, 12)")
+    assert con.execute(equal_rowcount[0]).fetchall() == [("differ", 3, 2)]
