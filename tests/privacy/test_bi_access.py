@@ -96,7 +96,6 @@ def test_bi_reader_reads_bi_views_and_nothing_else(built):
                 con.execute(f"select 1 from {relation} limit 1")
 
 
-
 @pytest.fixture(scope="module")
 def equal_rowcount(tmp_path_factory) -> tuple[str, dict]:
     """The equal_rowcount macro compiled by dbt for two pairs of tables (three rows against

@@ -7,7 +7,8 @@
     itself. The tuples are read from the staged records, where the identifiers already sit
     side by side, with junk values blanked: the same values as the occurrences' (which are
     the staged columns, flagged by type and value), without regrouping the occurrences by
-    record. -#}
+    record. Both are current in the same build; a build selecting this model alone after
+    new batches were staged would pair the new records with flags of the old ones. -#}
 {%- set sources = var('tianwen_sources') -%}
 
 with
