@@ -1,18 +1,30 @@
 {#- Fails (one row, both counts) when the model and compare_model hold different numbers of
     rows. The primary-key test of a view that shows another model's rows one for one (the
     bi views): with that model's own key test, it proves the view's key without grouping
-    the view's rows again, and it still holds when masking makes two keys look alike. -#}
+    the view's rows again, and whatever masking does to the key columns.
+
+    compare_model is a model's name, read through its relation rather than ref(): a ref
+    would make the test a child of that model too, and dbt's default (eager) indirect
+    selection would then run it whenever that model alone is selected, before the view
+    exists. The view refs the model already, so the lineage keeps the edge. Any other value
+    is used as a relation as given. -#}
 {% test equal_rowcount(model, compare_model) %}
     {{ return(adapter.dispatch('test_equal_rowcount', 'tianwen')(model, compare_model)) }}
 {% endtest %}
 
 {% macro default__test_equal_rowcount(model, compare_model) %}
+{%- set found = namespace(relation=compare_model) -%}
+{%- if execute -%}
+    {%- for node in graph.nodes.values() if node.resource_type == 'model' and node.name == compare_model -%}
+        {%- set found.relation = node.relation_name -%}
+    {%- endfor -%}
+{%- endif %}
 with
 
 counts as (
     select
         (select count(*) from {{ model }}) as model_rows,
-        (select count(*) from {{ compare_model }}) as compare_model_rows
+        (select count(*) from {{ found.relation }}) as compare_model_rows
 )
 
 select * from counts

@@ -98,8 +98,9 @@ def test_bi_reader_reads_bi_views_and_nothing_else(built):
 
 @pytest.fixture(scope="module")
 def equal_rowcount(tmp_path_factory) -> tuple[str, dict]:
-    """The equal_rowcount macro compiled by dbt for two pairs of tables (three rows against
-    two, two against two), and the manifest of that same fresh parse."""
+    """The equal_rowcount macro compiled by dbt for three pairs (three rows against two, two
+    against two, three against a model named as the bi views name their marts), and the
+    manifest of that same fresh parse."""
     import json
     import subprocess
 
@@ -108,7 +109,9 @@ def equal_rowcount(tmp_path_factory) -> tuple[str, dict]:
 
     inline = ("select 'differ' as pair, * from ({{ tianwen.default__test_equal_rowcount('three', 'two') }}) as a"
               " union all select 'equal' as pair, * from"
-              " ({{ tianwen.default__test_equal_rowcount('two', 'other_two') }}) as b")
+              " ({{ tianwen.default__test_equal_rowcount('two', 'other_two') }}) as b"
+              " union all select 'model' as pair, * from"
+              " ({{ tianwen.default__test_equal_rowcount('three', 'customer_profiles') }}) as c")
     target_path = tmp_path_factory.mktemp("dbt-target")
     args = dbt_args(["compile", "--quiet", "--inline", inline], "duckdb")
     args[args.index("--target-path") + 1] = str(target_path)
@@ -138,13 +141,15 @@ def test_each_bi_view_is_keyed_by_its_mart_one_row_for_one(equal_rowcount):
         mart = nodes[f"model.tianwen.{view}"]["raw_code"].split("masked_view('")[1].split("'")[0]
         view_tests = kinds(f"model.tianwen.{view}")
         assert list(view_tests) == ["equal_rowcount"], (view, view_tests)
-        compare = view_tests["equal_rowcount"][0]["test_metadata"]["kwargs"]["compare_model"]
-        assert compare.replace('"', "'") == f"ref('{mart}')", (view, compare)
+        test = view_tests["equal_rowcount"][0]
+        assert test["test_metadata"]["kwargs"]["compare_model"] == mart, view
+        # the test's only parent is the view: selecting the mart alone does not run it
+        assert test["depends_on"]["nodes"] == [f"model.tianwen.{view}"], test["depends_on"]
         assert {"unique", "unique_combination_of_columns"} & set(kinds(f"model.tianwen.{mart}")), mart
 
 
 def test_equal_rowcount_fails_only_when_the_counts_differ(equal_rowcount):
-    """The compiled macro run by DuckDB: one failing row, with both counts, for the pair that
+    """The compiled macro run by DuckDB: one failing row, with both counts, for each pair that
     differs; none for the pair that does not."""
     import duckdb
 
@@ -152,4 +157,7 @@ def test_equal_rowcount_fails_only_when_the_counts_differ(equal_rowcount):
     con.execute("create table three as select * from range(3)")
     con.execute("create table two as select * from range(2)")
     con.execute("create table other_two as select * from range(10, 12)")
-    assert con.execute(equal_rowcount[0]).fetchall() == [("differ", 3, 2)]
+    # a model's name is read through the model's relation (marts.customer_profiles here)
+    con.execute("create schema marts")
+    con.execute("create table marts.customer_profiles as select * from range(2)")
+    assert sorted(con.execute(equal_rowcount[0]).fetchall()) == [("differ", 3, 2), ("model", 3, 2)]
