@@ -6,6 +6,7 @@ import contextlib
 import json
 import os
 import shutil
+import subprocess
 import tempfile
 import threading
 import uuid
@@ -286,6 +287,18 @@ def service_pg(pg_server, tmp_path_factory) -> dict:
     build_both_batches(wh, "postgres", root, clone)
     return {"wh": wh, "v1_wh": Warehouses(root / "unused.duckdb", {**env, "CDP_PG_DATABASE": v1}),
             "serving": root / "serving", "root": root}
+
+
+def compile_inline(inline: str, target_path: Path) -> subprocess.CompletedProcess:
+    """dbt's own compile of an inline query (macros included), with no warehouse: the compiled
+    SQL on stdout, the manifest of that parse under target_path."""
+    from orchestration import config
+    from orchestration.dbt.runner import dbt_args
+
+    args = dbt_args(["compile", "--quiet", "--inline", inline], "duckdb")
+    args[args.index("--target-path") + 1] = str(target_path)
+    env = {**config.dbt_env(), "CDP_DUCKDB_PATH": ":memory:"}
+    return subprocess.run(args, cwd=config.PROJECT_DIR, env=env, capture_output=True, text=True, timeout=600)
 
 
 def copy_landing(src: Path, dst: Path, batches: list[str] | None = None) -> Path:

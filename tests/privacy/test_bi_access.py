@@ -1,11 +1,14 @@
 """The bi schema: every mart a BI tool reads, with PII masked by its YAML meta; on
 PostgreSQL the bi_reader role reads that schema and nothing else."""
 
+import json
 import re
 import secrets
 
 import psycopg
 import pytest
+
+from tests.conftest import compile_inline
 
 MASKED = {
     "mobile": re.compile(r"^1[3-9][0-9]\*{4}[0-9]{4}$"),
@@ -98,25 +101,15 @@ def test_bi_reader_reads_bi_views_and_nothing_else(built):
 
 @pytest.fixture(scope="module")
 def equal_rowcount(tmp_path_factory) -> tuple[str, dict]:
-    """The equal_rowcount macro compiled by dbt for three pairs (three rows against two, two
-    against two, three against a model named as the bi views name their marts), and the
-    manifest of that same fresh parse."""
-    import json
-    import subprocess
-
-    from orchestration import config
-    from orchestration.dbt.runner import dbt_args
-
-    inline = ("select 'differ' as pair, * from ({{ tianwen.default__test_equal_rowcount('three', 'two') }}) as a"
+    """The equal_rowcount macro compiled by dbt for two tables against a mart named as the bi
+    views name theirs (three rows against its two, two against two), and the manifest of
+    that same fresh parse."""
+    inline = ("select 'differ' as pair, * from"
+              " ({{ tianwen.default__test_equal_rowcount('three', 'customer_profiles') }}) as a"
               " union all select 'equal' as pair, * from"
-              " ({{ tianwen.default__test_equal_rowcount('two', 'other_two') }}) as b"
-              " union all select 'model' as pair, * from"
-              " ({{ tianwen.default__test_equal_rowcount('three', 'customer_profiles') }}) as c")
+              " ({{ tianwen.default__test_equal_rowcount('two', 'customer_profiles') }}) as b")
     target_path = tmp_path_factory.mktemp("dbt-target")
-    args = dbt_args(["compile", "--quiet", "--inline", inline], "duckdb")
-    args[args.index("--target-path") + 1] = str(target_path)
-    env = {**config.dbt_env(), "CDP_DUCKDB_PATH": ":memory:"}
-    proc = subprocess.run(args, cwd=config.PROJECT_DIR, env=env, capture_output=True, text=True, timeout=600)
+    proc = compile_inline(inline, target_path)
     assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
     return proc.stdout, json.loads((target_path / "manifest.json").read_text())
 
@@ -149,15 +142,20 @@ def test_each_bi_view_is_keyed_by_its_mart_one_row_for_one(equal_rowcount):
 
 
 def test_equal_rowcount_fails_only_when_the_counts_differ(equal_rowcount):
-    """The compiled macro run by DuckDB: one failing row, with both counts, for each pair that
+    """The compiled macro run by DuckDB: one failing row, with both counts, for the pair that
     differs; none for the pair that does not."""
     import duckdb
 
     con = duckdb.connect()
     con.execute("create table three as select * from range(3)")
     con.execute("create table two as select * from range(2)")
-    con.execute("create table other_two as select * from range(10, 12)")
-    # a model's name is read through the model's relation (marts.customer_profiles here)
+    # the mart's name is read through its relation, marts.customer_profiles
     con.execute("create schema marts")
-    con.execute("create table marts.customer_profiles as select * from range(2)")
-    assert sorted(con.execute(equal_rowcount[0]).fetchall()) == [("differ", 3, 2), ("model", 3, 2)]
+    con.execute("create table marts.customer_profiles as select * from range(10, 12)")
+    assert con.execute(equal_rowcount[0]).fetchall() == [("differ", 3, 2)]
+
+
+def test_equal_rowcount_names_a_compare_model_that_is_no_model(tmp_path):
+    proc = compile_inline("{{ tianwen.default__test_equal_rowcount('two', 'customer_profile') }}", tmp_path)
+    assert proc.returncode != 0
+    assert "compare_model 'customer_profile' is not a model" in proc.stdout + proc.stderr

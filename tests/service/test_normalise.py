@@ -3,14 +3,11 @@
 
 from __future__ import annotations
 
-import subprocess
-
 import duckdb
 import pytest
 
-from orchestration import config
-from orchestration.dbt.runner import dbt_args
 from orchestration.service.normalise import NORMALISERS, MalformedIdentifier, UnknownIdentifierType, normalise
+from tests.conftest import compile_inline
 
 pytestmark = pytest.mark.slow
 
@@ -34,10 +31,7 @@ def macro_results(tmp_path_factory) -> dict[tuple[str, str], str | None]:
     union = ("{% for t in var('tianwen_enums')['identifier_type'] %}"
              "select '{{ t }}' as identifier_type, v, {{ normalize_identifier(t, 'v') }} as normalised "
              "from samples{% if not loop.last %} union all {% endif %}{% endfor %}")
-    args = dbt_args(["compile", "--quiet", "--inline", union], "duckdb")
-    args[args.index("--target-path") + 1] = str(tmp_path_factory.mktemp("dbt-target"))
-    env = {**config.dbt_env(), "CDP_DUCKDB_PATH": ":memory:"}
-    proc = subprocess.run(args, cwd=config.PROJECT_DIR, env=env, capture_output=True, text=True, timeout=600)
+    proc = compile_inline(union, tmp_path_factory.mktemp("dbt-target"))
     assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
     con = duckdb.connect()
     con.execute("create table samples as select unnest(?::varchar[]) as v", [AWKWARD])
