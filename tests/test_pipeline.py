@@ -47,6 +47,25 @@ def test_both_engines_agree_on_counts_and_identifiers(built):
     assert built.query("duckdb", recon) == built.query("postgres", recon)
 
 
+def test_every_table_a_postgres_build_writes_is_analyzed(built):
+    """PostgreSQL plans each model from the statistics of the tables it reads: the build
+    analyzes every table it writes (the analyze_built_table post-hook) instead of leaving
+    them to autovacuum, which samples them some time later (manual ANALYZE alone sets
+    last_analyze)."""
+    import json
+
+    from orchestration.dbt.project import prepare
+
+    manifest = json.loads(prepare("duckdb").read_text())
+    tables = {(n["schema"], n["alias"] or n["name"]) for n in manifest["nodes"].values()
+              if n["resource_type"] == "model" and n["config"].get("enabled", True)
+              and n["config"]["materialized"] in ("table", "incremental")}
+    analyzed = set(built.query("postgres", "select schemaname, relname from pg_stat_user_tables"
+                                           " where last_analyze is not null"))
+    assert len(tables) > 30
+    assert sorted(tables - analyzed) == []
+
+
 def test_identifiers_are_normalised_to_the_truth_and_junk_is_flagged(built, sample):
     truth = set(duckdb.sql(f"select identifier_type, identifier_value from read_parquet("
                            f"'{sample['truth']}/identifiers.parquet')").fetchall())
